@@ -1,0 +1,43 @@
+# certplan build, test, lint, demo and benchmarks. Everything installs itself.
+GO ?= go
+BIN := bin/certplan
+STATICCHECK_VERSION := v0.8.2
+GOBIN := $(shell $(GO) env GOPATH)/bin
+
+.PHONY: all build test test-long lint fmt demo bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/certplan
+
+# Unit and end-to-end tests (testscript drives the real binary) with the race detector.
+test:
+	$(GO) test -race -count=1 ./...
+
+# Long-running reliability tests (crash trials, fault matrix at scale).
+test-long:
+	$(GO) test -race -count=1 -tags long -timeout 20m ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(GOBIN)/staticcheck ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+demo: build
+	./scripts/demo.sh
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 30s ./pkg/spec
+	$(GO) test -run '^$$' -fuzz FuzzParseState -fuzztime 30s ./pkg/state
+
+clean:
+	rm -rf bin
