@@ -1,0 +1,191 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+)
+
+// Checks beyond the schema. Each returns diagnostics and marks the pointers it
+// reported errors at as owned, so the schema's (less helpful) errors at the
+// same place are dropped.
+
+// secretFields must be secret references; a literal value is an error.
+var secretFields = []struct{ name, what string }{
+	{"number", "card number"},
+	{"cvv", "CVV"},
+}
+
+// orderChecks checks a spec.order tree (of a Certificate after merging, or of
+// a Defaults document) for fields certplan owns or forbids.
+func orderChecks(order *tree, owned map[string]bool) []Diagnostic {
+	if order == nil || order.kind != kindMap {
+		return nil
+	}
+	var diags []Diagnostic
+	if n := order.field("alternative_order_id"); n != nil {
+		ptr := "/spec/order/alternative_order_id"
+		owned[ptr] = true
+		diags = append(diags, errorAt(n.reportPos(), "spec.order.alternative_order_id",
+			"certplan owns alternative_order_id: it derives one per intended order (from the name, product, spec and the order it replaces) and uses it as the idempotency key, so no retry orders twice; remove the field"))
+	}
+	if cc := order.field("credit_card"); cc != nil && cc.kind == kindMap {
+		for _, f := range secretFields {
+			n := cc.field(f.name)
+			if n == nil || n.kind == kindMap {
+				continue
+			}
+			ptr := "/spec/order/credit_card/" + f.name
+			owned[ptr] = true
+			diags = append(diags, errorAt(n.pos(), dottedPath(ptr),
+				"a literal %s is not allowed in a manifest; use {env: NAME} or {file: PATH} and keep the value out of Git", f.what))
+		}
+	}
+	for _, f := range []string{"renewal_of_order_id", "renewed_thumbprint"} {
+		if n := order.field(f); n != nil {
+			diags = append(diags, warningAt(n.reportPos(), "spec.order."+f,
+				"certplan sets renewal_of_order_id itself when it plans a renewal; set %s only to renew an order that certplan did not place", f))
+		}
+	}
+	return diags
+}
+
+// skipOwned returns a filter for schema problems at or below owned pointers.
+func skipOwned(owned map[string]bool) func(ptr string) bool {
+	return func(ptr string) bool {
+		for p := ptr; p != ""; p = p[:strings.LastIndex(p, "/")] {
+			if owned[p] {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func hasErrors(ds []Diagnostic) bool {
+	for _, d := range ds {
+		if d.Severity == SeverityError {
+			return true
+		}
+	}
+	return false
+}
+
+// unwrapPathError drops the path from an *fs.PathError (the caller names it).
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// buildCertificate turns a validated, merged Certificate document into a
+// Certificate. inst is the document's JSON value; its spec.order map becomes
+// Certificate.Order (the CSR inlined, secret references made Secret values).
+func buildCertificate(root *tree, inst any, csrText string, loc csrLocation) (*Certificate, []Diagnostic) {
+	spec := root.field("spec")
+	name, _ := root.field("metadata").field("name").str()
+	product, _ := spec.field("product").str()
+	cert := &Certificate{
+		Name:        name,
+		Product:     Product(product),
+		RenewBefore: DefaultRenewBefore,
+		Pos:         root.pos(),
+	}
+	if labels := root.field("metadata").field("labels"); labels != nil && len(labels.entries) > 0 {
+		cert.Labels = map[string]string{}
+		for _, e := range labels.entries {
+			cert.Labels[e.key], _ = e.val.str()
+		}
+	}
+	if rb := spec.field("renewBefore"); rb != nil {
+		s, _ := rb.str()
+		d, err := ParseDuration(s)
+		if err != nil {
+			return nil, []Diagnostic{errorAt(rb.pos(), "spec.renewBefore", "%v", err)}
+		}
+		cert.RenewBefore = d
+	}
+	order, _ := valueAt(inst, "/spec/order").(map[string]any)
+	if order == nil {
+		return nil, []Diagnostic{errorAt(spec.reportPos(), "spec.order", "missing")}
+	}
+	if csrText != "" {
+		setAt(order, loc.csr, csrText)
+	}
+	replaceSecrets(spec.field("order"), order, "", loc.csr)
+	cert.Order = order
+	return cert, nil
+}
+
+// setAt sets the value at a JSON pointer inside m (the parents exist).
+func setAt(m map[string]any, ptr string, v any) {
+	segs := splitPointer(ptr)
+	for _, s := range segs[:len(segs)-1] {
+		next, ok := m[s].(map[string]any)
+		if !ok {
+			return
+		}
+		m = next
+	}
+	m[segs[len(segs)-1]] = v
+}
+
+// replaceSecrets replaces every {env: NAME} / {file: PATH} in m (the JSON
+// value of t) by a Secret. File paths are made absolute, relative to the
+// directory of the manifest that names them. skip is the CSR's pointer.
+func replaceSecrets(t *tree, m map[string]any, ptr, skip string) {
+	for _, e := range t.entries {
+		k, ct := e.key, e.val
+		cptr := joinPointer(ptr, k)
+		if cptr == skip {
+			continue
+		}
+		if ref, ok := secretRef(ct); ok {
+			m[k] = Secret{Ref: ref}
+			continue
+		}
+		switch cv := m[k].(type) {
+		case map[string]any:
+			replaceSecrets(ct, cv, cptr, skip)
+		case []any:
+			for i, it := range ct.items {
+				if im, ok := cv[i].(map[string]any); ok && it.kind == kindMap {
+					if ref, ok := secretRef(it); ok {
+						cv[i] = Secret{Ref: ref}
+						continue
+					}
+					replaceSecrets(it, im, fmt.Sprintf("%s/%d", cptr, i), skip)
+				}
+			}
+		}
+	}
+}
+
+// secretRef recognises {env: NAME} and {file: PATH}.
+func secretRef(t *tree) (SecretRef, bool) {
+	if t.kind != kindMap || len(t.entries) != 1 {
+		return SecretRef{}, false
+	}
+	v, ok := t.entries[0].val.str()
+	if !ok || v == "" {
+		return SecretRef{}, false
+	}
+	switch t.entries[0].key {
+	case "env":
+		return SecretRef{Env: v}, true
+	case "file":
+		p := v
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(t.file), p)
+		}
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		return SecretRef{File: p}, true
+	}
+	return SecretRef{}, false
+}

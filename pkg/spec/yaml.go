@@ -1,0 +1,293 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Limits that keep hostile or broken input from exhausting memory or stack.
+const (
+	maxDepth          = 64     // nesting of mappings and lists in one document
+	maxAliasExpansion = 10_000 // nodes produced by expanding YAML aliases, per document
+)
+
+// rawDoc is one YAML document of a file, converted to a tree.
+type rawDoc struct {
+	file  string // display path
+	index int    // 0-based position of the document in its file
+	root  *tree  // a kindMap tree
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML splits data into documents and converts each to a tree. Problems
+// (syntax errors, duplicate keys, alias bombs, non-mapping documents) become
+// diagnostics; documents that could not be converted are left out.
+func parseYAML(file string, data []byte) (docs []*rawDoc, diags []Diagnostic) {
+	defer func() {
+		// yaml.v3 is fuzzed and should not panic, but a manifest must never
+		// crash the tool: turn any panic into a diagnostic.
+		if r := recover(); r != nil {
+			diags = append(diags, errorAt(Pos{File: file}, "", "invalid YAML: the parser failed (%v)", r))
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for index := 0; ; index++ {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			diags = append(diags, yamlError(file, data, err))
+			break // the parser cannot resynchronise after a syntax error
+		}
+		root := &n
+		if root.Kind == yaml.DocumentNode {
+			if len(root.Content) == 0 {
+				continue
+			}
+			root = root.Content[0]
+		}
+		if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
+			continue // an empty document, e.g. a trailing "---"
+		}
+		c := converter{file: file, aliasBudget: maxAliasExpansion}
+		t := c.convert(root)
+		diags = append(diags, c.diags...)
+		if c.aborted || t == nil {
+			continue
+		}
+		if t.kind != kindMap {
+			diags = append(diags, errorAt(t.pos(), "", "a manifest document must be a mapping with apiVersion, kind, metadata and spec; got %s", describeKind(t)))
+			continue
+		}
+		docs = append(docs, &rawDoc{file: file, index: index, root: t})
+	}
+	return docs, diags
+}
+
+func yamlError(file string, data []byte, err error) Diagnostic {
+	msg := err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return errorAt(Pos{File: file, Line: line, Col: 1}, "", "invalid YAML: %s", m[2])
+	}
+	pos := Pos{File: file}
+	if strings.Contains(msg, "control characters") {
+		pos = controlCharPos(file, data)
+	}
+	return errorAt(pos, "", "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+}
+
+// controlCharPos finds the first character YAML does not allow in a file
+// (C0 controls other than tab, LF and CR; DEL; C1 controls), for an error
+// yaml.v3 reports without a line.
+func controlCharPos(file string, data []byte) Pos {
+	line, col := 1, 1
+	for _, r := range string(data) {
+		switch {
+		case r == '\n':
+			line, col = line+1, 1
+			continue
+		case r == '\t' || r == '\r':
+		case r < 0x20 || (r >= 0x7f && r <= 0x9f):
+			return Pos{File: file, Line: line, Col: col}
+		}
+		col++
+	}
+	return Pos{File: file}
+}
+
+func describeKind(t *tree) string {
+	switch t.kind {
+	case kindMap:
+		return "a mapping"
+	case kindList:
+		return "a list"
+	}
+	return "a scalar value"
+}
+
+// converter turns yaml.v3 nodes into trees, checking what yaml.v3 leaves to
+// the caller when decoding into nodes.
+type converter struct {
+	file        string
+	diags       []Diagnostic
+	aliasBudget int      // nodes that alias expansion may still produce
+	aborted     bool     // the document is unusable (alias bomb, too deep)
+	segs        []string // JSON pointer segments of the node being converted
+}
+
+// path is the dotted field path of the node being converted (for diagnostics only).
+func (c *converter) path() string {
+	ptr := ""
+	for _, s := range c.segs {
+		ptr = joinPointer(ptr, s)
+	}
+	return dottedPath(ptr)
+}
+
+func (c *converter) fail(pos Pos, format string, args ...any) *tree {
+	c.diags = append(c.diags, errorAt(pos, c.path(), format, args...))
+	c.aborted = true
+	return nil
+}
+
+func (c *converter) pos(n *yaml.Node) Pos { return Pos{File: c.file, Line: n.Line, Col: n.Column} }
+
+// convert converts a document's root node.
+func (c *converter) convert(n *yaml.Node) *tree {
+	return c.convertNode(n, 0, false)
+}
+
+func (c *converter) convertNode(n *yaml.Node, depth int, inAlias bool) *tree {
+	if c.aborted {
+		return nil
+	}
+	if depth > maxDepth {
+		return c.fail(c.pos(n), "nested deeper than %d levels", maxDepth)
+	}
+	if inAlias {
+		c.aliasBudget--
+		if c.aliasBudget < 0 {
+			return c.fail(c.pos(n), "YAML aliases expand to more than %d nodes; write the values out or use a kind: Defaults document", maxAliasExpansion)
+		}
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		if n.Alias == nil {
+			return c.fail(c.pos(n), "unknown YAML alias *%s", n.Value)
+		}
+		t := c.convertNode(n.Alias, depth+1, true)
+		if t != nil {
+			cp := *t
+			p := c.pos(n) // report at the use, not at the anchor
+			cp.file, cp.line, cp.col = p.File, int32(p.Line), int32(p.Col)
+			t = &cp
+		}
+		return t
+	case yaml.MappingNode:
+		return c.convertMap(n, depth, inAlias)
+	case yaml.SequenceNode:
+		t := newTree(kindList, c.pos(n))
+		t.items = make([]*tree, 0, len(n.Content))
+		for i, item := range n.Content {
+			c.segs = append(c.segs, strconv.Itoa(i))
+			it := c.convertNode(item, depth+1, inAlias)
+			c.segs = c.segs[:len(c.segs)-1]
+			if it == nil {
+				return nil
+			}
+			t.items = append(t.items, it)
+		}
+		return t
+	case yaml.ScalarNode:
+		t := newTree(kindScalar, c.pos(n))
+		t.value = c.scalar(n)
+		if _, isString := t.value.(string); !isString {
+			t.raw = n.Value
+		}
+		return t
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return newTree(kindScalar, c.pos(n))
+		}
+		return c.convertNode(n.Content[0], depth, inAlias)
+	}
+	return c.fail(c.pos(n), "unsupported YAML node")
+}
+
+func (c *converter) convertMap(n *yaml.Node, depth int, inAlias bool) *tree {
+	t := newTree(kindMap, c.pos(n))
+	t.entries = make([]entry, 0, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		kn, vn := n.Content[i], n.Content[i+1]
+		for kn.Kind == yaml.AliasNode && kn.Alias != nil {
+			kn = kn.Alias
+		}
+		kpos := c.pos(n.Content[i])
+		if kn.Kind != yaml.ScalarNode {
+			c.diags = append(c.diags, errorAt(kpos, c.path(), "mapping keys must be plain strings"))
+			continue
+		}
+		if kn.ShortTag() == "!!merge" {
+			c.diags = append(c.diags, errorAt(kpos, c.path(), "YAML merge keys (<<) are not supported; share fields with a kind: Defaults document"))
+			continue
+		}
+		key := kn.Value
+		c.segs = append(c.segs, key)
+		if first := t.field(key); first != nil {
+			c.diags = append(c.diags, errorAt(kpos, c.path(), "duplicate key %q (first at line %d)", key, first.keyLine))
+			c.segs = c.segs[:len(c.segs)-1]
+			continue
+		}
+		v := c.convertNode(vn, depth+1, inAlias)
+		c.segs = c.segs[:len(c.segs)-1]
+		if v == nil {
+			return nil
+		}
+		v.setKeyPos(kpos)
+		t.addEntry(key, v)
+	}
+	return t
+}
+
+// scalar converts a resolved YAML scalar to a JSON value.
+func (c *converter) scalar(n *yaml.Node) any {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil
+	case "!!bool":
+		return strings.EqualFold(n.Value, "true")
+	case "!!int":
+		s := strings.ReplaceAll(n.Value, "_", "")
+		if i, err := strconv.ParseInt(s, 0, 64); err == nil && i >= math.MinInt && i <= math.MaxInt {
+			return int(i)
+		}
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return f
+		}
+		return n.Value
+	case "!!float":
+		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return n.Value // not representable in JSON: keep the text
+		}
+		return f
+	case "!!str", "!!timestamp", "!!binary":
+		return n.Value
+	}
+	c.diags = append(c.diags, errorAt(c.pos(n), c.path(), "unsupported YAML tag %s", n.Tag))
+	return n.Value
+}
+
+// utf8Error returns the position of the first byte that is not valid UTF-8.
+func utf8Error(file string, data []byte) (Diagnostic, bool) {
+	if utf8.Valid(data) {
+		return Diagnostic{}, false
+	}
+	line, col := 1, 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return errorAt(Pos{File: file, Line: line, Col: col}, "",
+				"not valid UTF-8 (byte 0x%02x); save the file as UTF-8", data[i]), true
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i += size
+	}
+	return Diagnostic{}, false
+}
