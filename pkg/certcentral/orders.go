@@ -1,0 +1,246 @@
+package certcentral
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/certplan/certplan/pkg/spec"
+)
+
+// MaxIDsPerList is the most order ids ListOrders puts in one filters[id]; more
+// are split over several calls.
+const MaxIDsPerList = 1000
+
+// listPageSize is the limit asked for on every list call (the API's maximum).
+const listPageSize = 1000
+
+// PlaceOrder submits a v2 order (POST /order/certificate/{product}) with a body
+// from BuildOrderBody. It is never retried except on 429: on any other failure
+// use NothingCreated / OutcomeUnknown to decide, and look the
+// alternative_order_id up before submitting again.
+func (c *Client) PlaceOrder(ctx context.Context, product spec.Product, body []byte) (*PlaceOrderResponse, error) {
+	if product == "" || product.IsLegacy() {
+		return nil, buildErr("product", "%q is not a Services API v2 product (legacy_ssl goes through PlaceLegacyOrder)", product)
+	}
+	if !json.Valid(body) {
+		return nil, buildErr("", "order body is not valid JSON")
+	}
+	r := request{method: http.MethodPost, path: "/order/certificate/" + url.PathEscape(string(product)), body: body}
+	data, err := c.do(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	var out PlaceOrderResponse
+	if err := decode(r, data, &out); err != nil {
+		return nil, err
+	}
+	if out.ID == 0 {
+		return nil, &RequestError{Method: r.method, Path: r.path, Stage: StageResponse, Err: fmt.Errorf("response carries no order id")}
+	}
+	return &out, nil
+}
+
+// OrderInfo returns GET /order/certificate/{id}.
+func (c *Client) OrderInfo(ctx context.Context, orderID int64) (*Order, error) {
+	if orderID <= 0 {
+		return nil, buildErr("order_id", "must be positive, got %d", orderID)
+	}
+	r := request{method: http.MethodGet, path: "/order/certificate/" + strconv.FormatInt(orderID, 10)}
+	data, err := c.do(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	var out Order
+	if err := decode(r, data, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListOrders returns every order matching f (GET /order/certificate), paging
+// through all pages with limit=1000. More than MaxIDsPerList ids are split
+// into several filtered calls.
+func (c *Client) ListOrders(ctx context.Context, f ListFilter) ([]Order, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
+	if len(f.IDs) <= MaxIDsPerList {
+		return c.listPages(ctx, f)
+	}
+	var all []Order
+	for i := 0; i < len(f.IDs); i += MaxIDsPerList {
+		sub := f
+		sub.IDs = f.IDs[i:min(i+MaxIDsPerList, len(f.IDs))]
+		orders, err := c.listPages(ctx, sub)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, orders...)
+	}
+	return all, nil
+}
+
+func (c *Client) listPages(ctx context.Context, f ListFilter) ([]Order, error) {
+	var all []Order
+	offset := 0
+	for {
+		r := request{method: http.MethodGet, path: "/order/certificate", query: f.query(offset, listPageSize)}
+		data, err := c.do(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		var page struct {
+			Orders []Order `json:"orders"`
+			Page   Page    `json:"page"`
+		}
+		if err := decode(r, data, &page); err != nil {
+			return nil, err
+		}
+		all = append(all, page.Orders...)
+		offset += len(page.Orders)
+		if len(page.Orders) == 0 || offset >= page.Page.Total {
+			return all, nil
+		}
+	}
+}
+
+func (f ListFilter) validate() error {
+	for _, id := range f.IDs {
+		if id <= 0 {
+			return buildErr("filters[id]", "order ids must be positive, got %d", id)
+		}
+	}
+	for _, s := range f.Statuses {
+		if s == "" || strings.Contains(s, ",") {
+			return buildErr("filters[status]", "invalid status %q", s)
+		}
+	}
+	if strings.Contains(f.ProductNameID, ",") {
+		return buildErr("filters[product_name_id]", "invalid product %q", f.ProductNameID)
+	}
+	if f.ValidTillBefore != "" {
+		if _, err := time.Parse(time.DateOnly, f.ValidTillBefore); err != nil {
+			return buildErr("filters[valid_till]", "want a yyyy-MM-dd date, got %q", f.ValidTillBefore)
+		}
+	}
+	return nil
+}
+
+// query encodes the set filters, then offset and limit. Commas in values stay
+// literal (they are legal in a query and keep 1000 ids within URL limits).
+func (f ListFilter) query(offset, limit int) string {
+	var parts []string
+	add := func(k, v string) {
+		parts = append(parts, url.QueryEscape(k)+"="+strings.ReplaceAll(url.QueryEscape(v), "%2C", ","))
+	}
+	if len(f.IDs) > 0 {
+		ids := make([]string, len(f.IDs))
+		for i, id := range f.IDs {
+			ids[i] = strconv.FormatInt(id, 10)
+		}
+		add("filters[id]", strings.Join(ids, ","))
+	}
+	if len(f.Statuses) > 0 {
+		add("filters[status]", strings.Join(f.Statuses, ","))
+	}
+	if f.ProductNameID != "" {
+		add("filters[product_name_id]", f.ProductNameID)
+	}
+	if f.ValidTillBefore != "" {
+		add("filters[valid_till]", "<="+f.ValidTillBefore)
+	}
+	add("offset", strconv.Itoa(offset))
+	add("limit", strconv.Itoa(limit))
+	return strings.Join(parts, "&")
+}
+
+// OrdersByAlternateID returns every order carrying altID
+// (GET /order/alternate/{id}). A 404 and an empty list both return (nil, nil).
+func (c *Client) OrdersByAlternateID(ctx context.Context, altID string) ([]AlternateOrder, error) {
+	if altID == "" {
+		return nil, buildErr("alternative_order_id", "must not be empty")
+	}
+	r := request{method: http.MethodGet, path: "/order/alternate/" + url.PathEscape(altID)}
+	data, err := c.do(ctx, r)
+	if err != nil {
+		var ae *APIError
+		if errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out struct {
+		Orders []AlternateOrder `json:"orders"`
+	}
+	if err := decode(r, data, &out); err != nil {
+		return nil, err
+	}
+	if len(out.Orders) == 0 {
+		return nil, nil
+	}
+	return out.Orders, nil
+}
+
+// PlaceLegacyOrder submits a REST v1 order (POST {legacy}/order/ssl) with a
+// body from BuildLegacyBody, authenticated with HTTP Basic account_id:api_key.
+// Like PlaceOrder it is retried only on 429. v1 has no idempotency key: a
+// failure for which OutcomeUnknown is true cannot be recovered automatically.
+func (c *Client) PlaceLegacyOrder(ctx context.Context, body map[string]string) (int64, error) {
+	if c.accountID == "" {
+		return 0, buildErr("", "legacy v1 orders need an account id: set DIGICERT_ACCOUNT_ID")
+	}
+	data, err := encodeJSON(body)
+	if err != nil {
+		return 0, buildErr("", "encode legacy body: %v", err)
+	}
+	r := request{legacy: true, method: http.MethodPost, path: c.legacyOrderPath, body: data}
+	resp, err := c.do(ctx, r)
+	if err != nil {
+		return 0, err
+	}
+	var out struct {
+		OrderID json.RawMessage `json:"order_id"`
+	}
+	if err := decode(r, resp, &out); err != nil {
+		return 0, err
+	}
+	id, err := strconv.ParseInt(strings.Trim(string(out.OrderID), `"`), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, &RequestError{Method: r.method, Path: r.path, Stage: StageResponse, Err: fmt.Errorf("response carries no usable order_id")}
+	}
+	return id, nil
+}
+
+// decode reads a JSON success body; a failure means the server answered but
+// certplan cannot tell what happened (StageResponse).
+func decode(r request, data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return &RequestError{Method: r.method, Path: r.path, Stage: StageResponse, Err: fmt.Errorf("decode response: %w", err)}
+	}
+	return nil
+}
+
+// encodeJSON is deterministic JSON (sorted map keys) without HTML escaping
+// and without a trailing newline.
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+func basicAuth(user, pass string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+}
