@@ -1,0 +1,48 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Validate checks that a journal record is one this certplan can fold. An
+// unknown type or action means the journal was written by a newer certplan.
+func (r Record) Validate() error {
+	if r.Name == "" {
+		return errors.New("record has no certificate name")
+	}
+	switch r.Type {
+	case RecordIntent, RecordOutcome, RecordFailure:
+	default:
+		return fmt.Errorf("unknown record type %q (written by a newer certplan?)", r.Type)
+	}
+	switch r.Action {
+	case ActionCreate, ActionRenew, ActionImport:
+	default:
+		return fmt.Errorf("%s record for %s has unknown action %q", r.Type, r.Name, r.Action)
+	}
+	switch r.Type {
+	case RecordOutcome:
+		if r.Order == nil {
+			return fmt.Errorf("outcome record for %s has no order", r.Name)
+		}
+		if r.Order.OrderID <= 0 {
+			return fmt.Errorf("outcome record for %s has order id %d", r.Name, r.Order.OrderID)
+		}
+	case RecordFailure:
+		if r.NothingCreated && r.Unknown {
+			return fmt.Errorf("failure record for %s says both nothing_created and unknown_outcome", r.Name)
+		}
+	}
+	return nil
+}
+
+// key is the idempotency key a record is about: its alternative_order_id,
+// or the order's when an outcome leaves the top-level one empty. Legacy v1
+// records have none (""), and pair with each other by name alone.
+func (r Record) key() string {
+	if r.AlternativeOrderID == "" && r.Order != nil {
+		return r.Order.AlternativeOrderID
+	}
+	return r.AlternativeOrderID
+}

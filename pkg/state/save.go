@@ -1,0 +1,155 @@
+package state
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// Marshal renders a snapshot deterministically: sorted map keys, two-space
+// indentation, no HTML escaping, a trailing newline. The same state always
+// gives the same bytes.
+func Marshal(s *State) ([]byte, error) {
+	out := *s
+	if out.Certificates == nil {
+		out.Certificates = map[string]*Certificate{}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(&out); err != nil {
+		return nil, fmt.Errorf("encode state: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Save writes s to statePath atomically and durably: the new snapshot goes to
+// a temporary file (0600) in the same directory and is fsynced; the current
+// snapshot, if any, is copied to BackupPath; the temporary file is renamed
+// over statePath and the directory fsynced. A crash at any instant leaves
+// either the old or the new snapshot at statePath, never a mix and never
+// none. Save does not change s.Serial: the caller decides it (Commit bumps it).
+func Save(statePath string, s *State) error {
+	data, err := Marshal(s)
+	if err != nil {
+		return fmt.Errorf("save state %s: %w", statePath, err)
+	}
+	if err := saveBytes(statePath, data); err != nil {
+		return fmt.Errorf("save state %s: %w", statePath, err)
+	}
+	return nil
+}
+
+func saveBytes(statePath string, data []byte) error {
+	if err := writeBackup(statePath); err != nil {
+		return err
+	}
+	return replaceFile(statePath, data)
+}
+
+// writeBackup copies the current snapshot to BackupPath, atomically.
+func writeBackup(statePath string) error {
+	old, err := os.ReadFile(statePath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the current snapshot for the backup: %w", err)
+	}
+	return replaceFile(BackupPath(statePath), old)
+}
+
+// replaceFile atomically replaces path with data (mode 0600): temporary file
+// in the same directory, write, fsync, rename, fsync the directory.
+func replaceFile(path string, data []byte) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, tempPrefix(base))
+	if err != nil {
+		return fmt.Errorf("create a temporary file beside %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	// CreateTemp makes the file 0600, and the rename keeps that mode.
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("rename %s to %s: %w", tmp.Name(), path, err)
+	}
+	return syncDir(dir)
+}
+
+// tempPrefix names temporary files ".<base>.tmp-*": hidden, and recognisable
+// so that removeStaleTemps can clear the ones a killed process left.
+func tempPrefix(base string) string { return "." + base + ".tmp-*" }
+
+// removeStaleTemps deletes temporary files that killed writers of the state
+// at statePath left behind. Only call it while holding the state lock.
+func removeStaleTemps(statePath string) {
+	dir, base := filepath.Split(statePath)
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	var prefixes []string
+	for _, b := range []string{base, filepath.Base(BackupPath(statePath)), filepath.Base(JournalPath(statePath))} {
+		prefixes = append(prefixes, strings.TrimSuffix(tempPrefix(b), "*"))
+	}
+	for _, e := range entries {
+		for _, p := range prefixes {
+			if strings.HasPrefix(e.Name(), p) && e.Type().IsRegular() {
+				os.Remove(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+}
+
+// syncDir fsyncs a directory so that a rename or a new file in it is durable.
+// Filesystems that cannot fsync a directory (EINVAL) are tolerated.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open directory %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
+		return fmt.Errorf("fsync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// readFileIfExists returns the contents of path, or nil and false when it
+// does not exist.
+func readFileIfExists(path string) ([]byte, bool, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return data, true, nil
+}
