@@ -1,0 +1,146 @@
+package plan
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/certplan/certplan/pkg/spec"
+)
+
+// RenderJSON writes the documented --format json schema (docs/plan-format.md):
+// the plan without request bodies and secret references, which only plan
+// files carry. The diff shows every field that an order would change.
+func RenderJSON(w io.Writer, p *Plan) error {
+	out := *p
+	out.Changes = make([]Change, len(p.Changes))
+	for i, c := range p.Changes {
+		c.Request = nil
+		c.SecretRefs = nil
+		out.Changes[i] = c
+	}
+	b, err := encodeJSON(&out)
+	if err != nil {
+		return fmt.Errorf("encode plan as JSON: %w", err)
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// WriteFile saves a plan file: the full plan as indented JSON, including the
+// request bodies (secrets as "(sensitive)") and the secret references apply
+// resolves at submit time. The file is created 0600 and replaced atomically.
+func WriteFile(path string, p *Plan) error {
+	b, err := encodeJSON(p)
+	if err != nil {
+		return fmt.Errorf("write plan file %s: encode: %w", path, err)
+	}
+	if err := writeAtomic(path, b); err != nil {
+		return fmt.Errorf("write plan file %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadFile loads a plan file written by WriteFile. Numbers stay exact
+// (json.Number), and secrets are restored as spec.Secret values from the
+// change's secret references. A plan file of another format version is
+// refused.
+func ReadFile(path string) (*Plan, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plan file: %w", err)
+	}
+	return decodePlan(path, b)
+}
+
+// decodePlan parses the content of a plan file; path is for messages.
+func decodePlan(path string, b []byte) (*Plan, error) {
+	var head struct {
+		FormatVersion *string `json:"format_version"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return nil, fmt.Errorf("read plan file %s: not a certplan plan file (%v)", path, err)
+	}
+	if head.FormatVersion == nil {
+		return nil, fmt.Errorf("read plan file %s: no format_version: not a certplan plan file (write one with `certplan plan --out FILE`)", path)
+	}
+	if *head.FormatVersion != FormatVersion {
+		return nil, fmt.Errorf("read plan file %s: format_version %q is not supported by this certplan (it reads %q); plan again with this version", path, *head.FormatVersion, FormatVersion)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var p Plan
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("read plan file %s: %w", path, err)
+	}
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		if len(c.SecretRefs) == 0 {
+			continue
+		}
+		if c.Request == nil {
+			return nil, fmt.Errorf("read plan file %s: change %q has secret_refs but no request", path, c.Name)
+		}
+		if err := spec.InjectSecrets(c.Request, c.SecretRefs); err != nil {
+			return nil, fmt.Errorf("read plan file %s: change %q: %w", path, c.Name, err)
+		}
+	}
+	return &p, nil
+}
+
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// writeAtomic writes data to a temporary file (0600) in path's directory,
+// syncs it, renames it over path and syncs the directory.
+func writeAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(0o600); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err = d.Sync(); err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
+}

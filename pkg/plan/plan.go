@@ -1,0 +1,123 @@
+// Package plan turns manifests, state, refreshed order facts and a clock into a
+// plan of create, renew and no-op actions; it renders plans as text, JSON and
+// markdown and reads and writes plan files.
+//
+// Build is a pure function: no I/O, no wall clock, deterministic output. The
+// format is documented in docs/plan-format.md.
+package plan
+
+import (
+	"time"
+
+	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/state"
+)
+
+// FormatVersion is the version of the JSON plan schema and of plan files.
+const FormatVersion = "1"
+
+// Input is everything a plan is made from.
+type Input struct {
+	Certificates []*spec.Certificate
+	State        *state.State
+	// Pending holds interrupted intents by certificate name (journal intents
+	// without an outcome), as returned by state loading.
+	Pending map[string]state.Record
+	// Facts are refreshed orders by id; nil or empty when refresh is off.
+	Facts map[int64]certcentral.Order
+	Now   time.Time
+	// ManifestDigests maps each manifest file to its sha256; recorded in the plan.
+	ManifestDigests map[string]string
+	// Version is the certplan version, recorded in the plan.
+	Version string
+	// StatePath is the state file planned against, recorded in the plan so
+	// that `apply PLANFILE` finds it.
+	StatePath string
+}
+
+// Plan is the result of planning.
+type Plan struct {
+	FormatVersion   string    `json:"format_version"`
+	CertplanVersion string    `json:"certplan_version"`
+	Lineage         string    `json:"lineage"`
+	Serial          int64     `json:"serial"`
+	StatePath       string    `json:"state_path,omitempty"`
+	PlannedAt       time.Time `json:"planned_at"`
+	Summary         Summary   `json:"summary"`
+	// Changes has one entry per manifest certificate, in name order, no-ops included.
+	Changes []Change `json:"changes"`
+	// Orphaned lists names in state that no manifest declares; they are left alone.
+	Orphaned []string `json:"orphaned"`
+	// Drift lists what changed outside certplan, as seen by refresh.
+	Drift           []Drift           `json:"drift"`
+	ManifestDigests map[string]string `json:"manifest_digests,omitempty"`
+}
+
+// Summary counts the actions of a plan.
+type Summary struct {
+	Create   int `json:"create"`
+	Renew    int `json:"renew"`
+	NoOp     int `json:"no_op"`
+	Orphaned int `json:"orphaned"`
+}
+
+// Change is the planned action for one manifest certificate.
+type Change struct {
+	Name    string       `json:"name"`
+	Product spec.Product `json:"product"`
+	Action  state.Action `json:"action"` // create | renew | no-op
+	Reasons []string     `json:"reasons"`
+	// Resuming marks the completion of an interrupted apply (same key as its intent).
+	Resuming bool `json:"resuming"`
+	// AlternativeOrderID is the idempotency key; create/renew of v2 products only.
+	AlternativeOrderID string      `json:"alternative_order_id,omitempty"`
+	Diff               []DiffEntry `json:"diff"`
+	// Status describes a no-op: issued, pending, or what blocks it.
+	Status string `json:"status,omitempty"`
+	// Blocked means nothing will be ordered until the user resolves the cause
+	// named in Status (a legacy order of unknown outcome, a renewal made outside certplan).
+	Blocked bool `json:"blocked,omitempty"`
+	// Predecessor is the order renewed or replaced (0: initial order).
+	Predecessor int64 `json:"predecessor_order_id,omitempty"`
+	// RenewalOfOrderID is sent as renewal_of_order_id (renew only).
+	RenewalOfOrderID int64  `json:"renewal_of_order_id,omitempty"`
+	SpecDigest       string `json:"spec_digest,omitempty"`
+	RequestDigest    string `json:"request_digest,omitempty"`
+	// Request is the body to submit, without alternative_order_id and
+	// renewal_of_order_id (apply adds them); secrets are spec.Secret values.
+	// Present for create/renew only; kept in plan files, not in --format json.
+	Request map[string]any `json:"request,omitempty"`
+	// SecretRefs locates the secrets of Request (plan files only).
+	SecretRefs map[string]spec.SecretRef `json:"secret_refs,omitempty"`
+	// OrderID is the current order (no-op, renew).
+	OrderID int64 `json:"order_id,omitempty"`
+}
+
+// DiffEntry is one changed field: a dotted path with its JSON values before and
+// after (null when absent). Secrets appear as "(sensitive)".
+type DiffEntry struct {
+	Path   string `json:"path"`
+	Before any    `json:"before"`
+	After  any    `json:"after"`
+}
+
+// Drift is a difference between state and CertCentral that certplan did not cause.
+type Drift struct {
+	Name    string `json:"name"`
+	OrderID int64  `json:"order_id"`
+	Field   string `json:"field"`
+	State   string `json:"state"`
+	API     string `json:"api"`
+	Message string `json:"message"`
+}
+
+// HasChanges reports whether applying the plan would order anything.
+func (p *Plan) HasChanges() bool {
+	for _, c := range p.Changes {
+		if (c.Action == state.ActionCreate || c.Action == state.ActionRenew) && !c.Blocked {
+			return true
+		}
+	}
+	return false
+}

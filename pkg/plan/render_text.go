@@ -1,0 +1,144 @@
+package plan
+
+import (
+	"bufio"
+	"io"
+	"strings"
+
+	"github.com/certplan/certplan/pkg/state"
+)
+
+// ANSI styles, used only when colour is on.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiDim    = "\x1b[2m"
+)
+
+type textWriter struct {
+	w     *bufio.Writer
+	color bool
+}
+
+func (t textWriter) style(code, s string) string {
+	if !t.color {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+func (t textWriter) symbolStyle(sym string) string {
+	switch sym {
+	case "+":
+		return ansiGreen
+	case "~":
+		return ansiYellow
+	case "-", "!":
+		return ansiRed
+	}
+	return ansiDim
+}
+
+func (t textWriter) line(parts ...string) {
+	for _, p := range parts {
+		t.w.WriteString(p)
+	}
+	t.w.WriteByte('\n')
+}
+
+// RenderText writes the plan for a terminal, Terraform-like: "+" create,
+// "~" renew with per-field diffs, notes on unchanged certificates (pending,
+// blocked), drift, orphans, and the summary line last. ANSI colour only when
+// color is true.
+func RenderText(w io.Writer, p *Plan, color bool) error {
+	t := textWriter{w: bufio.NewWriter(w), color: color}
+	var ordered, notes []*Change
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		switch {
+		case c.Action == state.ActionCreate || c.Action == state.ActionRenew:
+			ordered = append(ordered, c)
+		case noteworthy(c):
+			notes = append(notes, c)
+		}
+	}
+	if len(ordered) > 0 {
+		t.line("certplan will perform the following actions:")
+		for _, c := range ordered {
+			t.line()
+			t.change(c)
+		}
+		t.line()
+	}
+	if len(notes) > 0 {
+		t.line("Unchanged, with notes:")
+		for _, c := range notes {
+			sym := actionSymbol(c)
+			t.line("  ", t.style(t.symbolStyle(sym), sym), " ", c.Name, ": ", c.Status)
+		}
+		t.line()
+	}
+	if len(p.Drift) > 0 {
+		t.line("Changed outside certplan (drift):")
+		for _, d := range p.Drift {
+			t.line("  ", t.style(ansiRed, "!"), " ", d.Name, ": ", d.Message)
+		}
+		t.line()
+	}
+	if len(p.Orphaned) > 0 {
+		t.line("Orphaned (in state, in no manifest; left alone, nothing is ever revoked; `certplan state rm NAME` forgets it):")
+		for _, name := range p.Orphaned {
+			t.line("  ", t.style(ansiDim, "-"), " ", name)
+		}
+		t.line()
+	}
+	t.line(t.style(ansiBold, SummaryLine(p)))
+	return t.w.Flush()
+}
+
+// change writes one create or renew: heading, reasons, key and diff.
+func (t textWriter) change(c *Change) {
+	sym := actionSymbol(c)
+	verb := "will be created"
+	detail := string(c.Product)
+	if c.Action == state.ActionRenew {
+		verb = "will be renewed"
+		detail += sprintf(", renewal of order %d", c.RenewalOfOrderID)
+	} else if c.Predecessor != 0 {
+		detail += sprintf(", replacing order %d", c.Predecessor)
+	}
+	if c.Resuming {
+		detail += ", resuming"
+	}
+	t.line("  ", t.style(t.symbolStyle(sym), sym+" "+c.Name), " ", verb, " (", detail, ")")
+	for _, r := range c.Reasons {
+		t.line("      ", t.style(ansiDim, "# "+r))
+	}
+	if c.AlternativeOrderID != "" {
+		t.line("      alternative_order_id = ", jsonText(c.AlternativeOrderID))
+	} else if c.Product.IsLegacy() {
+		t.line("      ", t.style(ansiDim, "# legacy v1: no idempotency key; an interrupted submission needs manual resolution"))
+	}
+	width := 0
+	for _, d := range c.Diff {
+		width = max(width, len(d.Path))
+	}
+	width = min(width, 48)
+	for _, d := range c.Diff {
+		ds := diffSymbol(d)
+		pad := strings.Repeat(" ", max(0, width-len(d.Path)))
+		var val string
+		switch ds {
+		case "+":
+			val = displayValue(d.After)
+		case "-":
+			val = displayValue(d.Before) + " -> null"
+		default:
+			val = displayValue(d.Before) + " -> " + displayValue(d.After)
+		}
+		t.line("      ", t.style(t.symbolStyle(ds), ds), " ", d.Path, pad, " = ", val)
+	}
+}

@@ -1,0 +1,101 @@
+package plan
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/certplan/certplan/pkg/state"
+)
+
+// longString is the length above which a string value (a CSR, say) is shown
+// abbreviated, with its length and a short hash to tell versions apart.
+const longString = 80
+
+// displayValue renders a diff value for people: compact JSON without HTML
+// escaping, null for absent, long or multi-line strings abbreviated.
+func displayValue(v any) string {
+	if s, ok := v.(string); ok && (len(s) > longString || strings.ContainsAny(s, "\r\n")) {
+		first, _, _ := strings.Cut(s, "\n")
+		first = strings.TrimRight(first, "\r")
+		if len(first) > 40 {
+			first = truncateUTF8(first, 40)
+		}
+		sum := sha256.Sum256([]byte(s))
+		return jsonText(first+"…") + sprintf(" (%d chars, sha256:%s)", utf8.RuneCountInString(s), hex.EncodeToString(sum[:4]))
+	}
+	return jsonText(v)
+}
+
+// jsonText is compact JSON without HTML escaping.
+func jsonText(v any) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "(unprintable)"
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+func truncateUTF8(s string, n int) string {
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// diffSymbol is "+" for an added field, "-" for a removed one, "~" for a change.
+func diffSymbol(d DiffEntry) string {
+	switch {
+	case d.Before == nil:
+		return "+"
+	case d.After == nil:
+		return "-"
+	}
+	return "~"
+}
+
+// SummaryLine is the one-line summary every renderer ends (or starts) with:
+// "Plan: 2 to create, 1 to renew, 40 unchanged." or, when nothing would be
+// ordered, "No changes. 43 certificates up to date."
+func SummaryLine(p *Plan) string {
+	s := p.Summary
+	if s.Create == 0 && s.Renew == 0 {
+		return sprintf("No changes. %d %s up to date.", s.NoOp, plural(int64(s.NoOp), "certificate"))
+	}
+	return sprintf("Plan: %d to create, %d to renew, %d unchanged.", s.Create, s.Renew, s.NoOp)
+}
+
+// noteworthy reports whether a change is worth listing: anything ordered, and
+// no-ops with something to say (pending, blocked, non-shaping changes).
+func noteworthy(c *Change) bool {
+	return c.Action != state.ActionNoOp || c.Blocked || len(c.Reasons) > 0
+}
+
+// actionWord describes a change's action for people.
+func actionWord(c *Change) string {
+	switch {
+	case c.Blocked:
+		return "no-op (blocked)"
+	case c.Resuming:
+		return string(c.Action) + " (resuming)"
+	}
+	return string(c.Action)
+}
+
+// actionSymbol is the one-character marker of a change.
+func actionSymbol(c *Change) string {
+	switch {
+	case c.Blocked:
+		return "!"
+	case c.Action == state.ActionCreate:
+		return "+"
+	case c.Action == state.ActionRenew:
+		return "~"
+	}
+	return "="
+}
