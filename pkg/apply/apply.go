@@ -1,0 +1,160 @@
+package apply
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/plan"
+	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/state"
+)
+
+// API is the part of CertCentral the applier uses. *certcentral.Client
+// implements it; tests substitute fakes that fail in precise ways.
+type API interface {
+	OrdersByAlternateID(ctx context.Context, altID string) ([]certcentral.AlternateOrder, error)
+	PlaceOrder(ctx context.Context, product spec.Product, body []byte) (*certcentral.PlaceOrderResponse, error)
+	OrderInfo(ctx context.Context, orderID int64) (*certcentral.Order, error)
+	PlaceLegacyOrder(ctx context.Context, body map[string]string) (int64, error)
+}
+
+// Journal is where intents and outcomes are written ahead of and after every
+// submission; *state.Journal implements it.
+type Journal interface {
+	Append(rec state.Record) error
+}
+
+// Options configure a run.
+type Options struct {
+	API     API
+	Journal Journal
+	// Parallelism is how many orders run at once (default 4).
+	Parallelism int
+	// Abort, when cancelled, also aborts in-flight requests (a second Ctrl-C).
+	// The run's own ctx only stops new orders from starting.
+	Abort context.Context
+	// Progress is called once per finished order, from one goroutine at a time.
+	Progress func(Result)
+	Logger   zerolog.Logger
+	// Recovery bounds how often an order whose submission outcome is unknown
+	// is looked up and re-submitted.
+	Recovery Recovery
+}
+
+// Recovery is the policy for outcome-unknown failures (timeout, reset, 5xx).
+type Recovery struct {
+	// Attempts is the number of submissions at most (default 4).
+	Attempts int
+	// Backoff is the wait before the look-up that follows failed attempt n (1-based).
+	Backoff func(n int) time.Duration
+	// Sleep waits or returns ctx's error; default a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+func (r Recovery) withDefaults() Recovery {
+	if r.Attempts <= 0 {
+		r.Attempts = 4
+	}
+	if r.Backoff == nil {
+		r.Backoff = func(n int) time.Duration { return time.Duration(n) * 500 * time.Millisecond }
+	}
+	if r.Sleep == nil {
+		r.Sleep = sleepCtx
+	}
+	return r
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Results     []Result // one per create/renew change, in name order
+	Interrupted bool     // the run was stopped before every order started
+}
+
+// Failed counts results whose outcome makes the run exit non-zero.
+func (r Report) Failed() int {
+	n := 0
+	for _, res := range r.Results {
+		if res.Outcome.Failed() {
+			n++
+		}
+	}
+	return n
+}
+
+// Run executes every create and renew of p. Blocked changes and no-ops are
+// skipped. A failed order does not stop the others. When ctx is cancelled no
+// new order starts; orders already started finish (unless opts.Abort is
+// cancelled too) and their outcome is journaled.
+func Run(ctx context.Context, p *plan.Plan, opts Options) Report {
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = 4
+	}
+	if opts.Abort == nil {
+		opts.Abort = context.Background()
+	}
+	opts.Recovery = opts.Recovery.withDefaults()
+
+	var work []plan.Change
+	for _, ch := range p.Changes {
+		if (ch.Action == state.ActionCreate || ch.Action == state.ActionRenew) && !ch.Blocked {
+			work = append(work, ch)
+		}
+	}
+
+	results := make([]Result, len(work))
+	var (
+		wg       sync.WaitGroup
+		progress sync.Mutex
+		next     = make(chan int)
+	)
+	r := &runner{opts: opts}
+	for w := 0; w < opts.Parallelism && w < len(work); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				res := r.order(work[i])
+				results[i] = res
+				if opts.Progress != nil {
+					progress.Lock()
+					opts.Progress(res)
+					progress.Unlock()
+				}
+			}
+		}()
+	}
+	interrupted := false
+	for i := range work {
+		select {
+		case <-ctx.Done():
+			interrupted = true
+		case next <- i:
+			continue
+		}
+		for j := i; j < len(work); j++ {
+			results[j] = Result{Name: work[j].Name, Action: work[j].Action, Outcome: OutcomeSkipped,
+				Error: "not started: apply was interrupted"}
+		}
+		break
+	}
+	close(next)
+	wg.Wait()
+	sort.SliceStable(results, func(i, j int) bool { return results[i].Name < results[j].Name })
+	return Report{Results: results, Interrupted: interrupted}
+}

@@ -1,0 +1,195 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/plan"
+	"github.com/certplan/certplan/pkg/state"
+)
+
+type runner struct {
+	opts Options
+}
+
+// errNoOrder says a look-up found no order with the key.
+var errNoOrder = errors.New("no order with this alternative_order_id")
+
+// order carries one change through intent, look-up, submission and outcome.
+func (r *runner) order(ch plan.Change) Result {
+	ctx := r.opts.Abort
+	res := Result{Name: ch.Name, Action: ch.Action}
+	intent := state.Record{
+		Type:               state.RecordIntent,
+		Name:               ch.Name,
+		Action:             ch.Action,
+		AlternativeOrderID: ch.AlternativeOrderID,
+		RequestDigest:      ch.RequestDigest,
+		Product:            string(ch.Product),
+		SpecDigest:         ch.SpecDigest,
+		RenewalOf:          ch.RenewalOfOrderID,
+		Request:            ch.Request,
+	}
+	if err := r.opts.Journal.Append(intent); err != nil {
+		// Nothing was sent: without a journaled intent we never submit.
+		return r.fail(res, fmt.Errorf("journal intent: %w", err))
+	}
+	if ch.Product.IsLegacy() {
+		return r.legacy(ctx, ch, intent, res)
+	}
+
+	// 1. Look the key up: an earlier run (or a lost state file) may have ordered it.
+	if facts, err := r.lookup(ctx, ch.AlternativeOrderID); err == nil {
+		return r.record(res, intent, facts, OutcomeAdopted)
+	} else if !errors.Is(err, errNoOrder) {
+		return r.unresolved(res, fmt.Errorf("look up alternative_order_id %s: %w", ch.AlternativeOrderID, err))
+	}
+
+	body, err := certcentral.BuildOrderBody(ch.Product, ch.Request, ch.AlternativeOrderID, ch.RenewalOfOrderID)
+	if err != nil {
+		return r.nothingCreated(res, intent, fmt.Errorf("build request: %w", err))
+	}
+
+	// 2. Submit; after any failure that may have reached the server, look up
+	//    again before submitting again.
+	rec := r.opts.Recovery
+	for attempt := 1; ; attempt++ {
+		resp, err := r.opts.API.PlaceOrder(ctx, ch.Product, body)
+		if err == nil {
+			facts := factsFromPlacement(ch.AlternativeOrderID, ch.RenewalOfOrderID, resp)
+			return r.record(res, intent, facts, OutcomeCreated)
+		}
+		if certcentral.IsDuplicateAlternativeID(err) {
+			// The account requires unique ids and one exists: it is ours.
+			facts, lerr := r.lookup(ctx, ch.AlternativeOrderID)
+			if lerr != nil {
+				return r.unresolved(res, fmt.Errorf("order exists (%v) but the look-up failed: %w", err, lerr))
+			}
+			return r.record(res, intent, facts, OutcomeAdopted)
+		}
+		if certcentral.NothingCreated(err) {
+			return r.nothingCreated(res, intent, err)
+		}
+		r.opts.Logger.Warn().Str("name", ch.Name).Int("attempt", attempt).Err(err).
+			Msg("order submission outcome unknown; looking the key up before any retry")
+		if attempt >= rec.Attempts {
+			return r.unresolved(res, fmt.Errorf("submission outcome unknown after %d attempts: %w", attempt, err))
+		}
+		if serr := rec.Sleep(ctx, rec.Backoff(attempt)); serr != nil {
+			return r.unresolved(res, fmt.Errorf("interrupted while recovering: %w", err))
+		}
+		facts, lerr := r.lookup(ctx, ch.AlternativeOrderID)
+		switch {
+		case lerr == nil:
+			return r.record(res, intent, facts, OutcomeAdopted)
+		case !errors.Is(lerr, errNoOrder):
+			return r.unresolved(res, fmt.Errorf("submission outcome unknown (%v) and look-up failed: %w", err, lerr))
+		}
+		// Provably not there: safe to submit again with the same key.
+	}
+}
+
+// lookup finds the order carrying altID. With several (an account without
+// unique ids and a tool that retried blindly), it adopts the oldest live one.
+func (r *runner) lookup(ctx context.Context, altID string) (state.OrderFacts, error) {
+	found, err := r.opts.API.OrdersByAlternateID(ctx, altID)
+	if err != nil {
+		return state.OrderFacts{}, err
+	}
+	if len(found) == 0 {
+		return state.OrderFacts{}, errNoOrder
+	}
+	sort.Slice(found, func(i, j int) bool {
+		di, dj := state.OrderStatus(found[i].Status).Dead(), state.OrderStatus(found[j].Status).Dead()
+		if di != dj {
+			return !di
+		}
+		return found[i].OrderID < found[j].OrderID
+	})
+	if len(found) > 1 {
+		r.opts.Logger.Warn().Str("alternative_order_id", altID).Int("orders", len(found)).
+			Int64("adopted", found[0].OrderID).Msg("several orders carry this key; adopting the oldest live one")
+	}
+	facts := factsFromAlternate(altID, found[0])
+	if info, err := r.opts.API.OrderInfo(ctx, found[0].OrderID); err == nil {
+		facts = FactsFromOrder(info)
+		if facts.AlternativeOrderID == "" {
+			facts.AlternativeOrderID = altID
+		}
+	}
+	return facts, nil
+}
+
+// legacy submits a REST v1 order once. v1 has no idempotency key, so an
+// ambiguous failure cannot be recovered automatically.
+func (r *runner) legacy(ctx context.Context, ch plan.Change, intent state.Record, res Result) Result {
+	body, err := certcentral.BuildLegacyBody(ch.Request)
+	if err != nil {
+		return r.nothingCreated(res, intent, fmt.Errorf("build request: %w", err))
+	}
+	id, err := r.opts.API.PlaceLegacyOrder(ctx, body)
+	if err != nil {
+		if certcentral.NothingCreated(err) {
+			return r.nothingCreated(res, intent, err)
+		}
+		fail := intent
+		fail.Type = state.RecordFailure
+		fail.Unknown = true
+		fail.Error = err.Error()
+		if jerr := r.opts.Journal.Append(fail); jerr != nil {
+			return r.unresolved(res, fmt.Errorf("%v; journal: %w", err, jerr))
+		}
+		res.Outcome = OutcomeUnknown
+		res.Status = string(state.StatusUnknownOutcome)
+		res.Error = err.Error() + " (legacy v1 has no idempotency key: check CertCentral, then run `certplan state set-order " + ch.Name + " ORDER_ID` or `certplan state rm " + ch.Name + "`)"
+		return res
+	}
+	facts := state.OrderFacts{OrderID: id, Status: state.StatusPending}
+	if info, err := r.opts.API.OrderInfo(ctx, id); err == nil {
+		facts = FactsFromOrder(info)
+	}
+	return r.record(res, intent, facts, OutcomeCreated)
+}
+
+// record journals the outcome; until it is on disk the intent stays open.
+func (r *runner) record(res Result, intent state.Record, facts state.OrderFacts, how Outcome) Result {
+	out := intent
+	out.Type = state.RecordOutcome
+	out.Order = &facts
+	res.OrderID = facts.OrderID
+	res.Status = string(facts.Status)
+	if err := r.opts.Journal.Append(out); err != nil {
+		// The order exists; the next run's look-up adopts it by key.
+		return r.unresolved(res, fmt.Errorf("order %d placed but journaling the outcome failed: %w", facts.OrderID, err))
+	}
+	res.Outcome = how
+	return res
+}
+
+// nothingCreated journals a failure that provably created no order.
+func (r *runner) nothingCreated(res Result, intent state.Record, cause error) Result {
+	fail := intent
+	fail.Type = state.RecordFailure
+	fail.NothingCreated = true
+	fail.Error = cause.Error()
+	fail.Request = nil
+	if err := r.opts.Journal.Append(fail); err != nil {
+		return r.unresolved(res, fmt.Errorf("%v; journal: %w", cause, err))
+	}
+	return r.fail(res, cause)
+}
+
+func (r *runner) fail(res Result, err error) Result {
+	res.Outcome = OutcomeFailed
+	res.Error = err.Error()
+	return res
+}
+
+func (r *runner) unresolved(res Result, err error) Result {
+	res.Outcome = OutcomeUnresolved
+	res.Error = err.Error() + " (the intent stays journaled; the next apply resumes it with the same key)"
+	return res
+}

@@ -1,0 +1,49 @@
+// Package apply executes a plan: it journals every intent, looks the
+// idempotency key up, adopts an order that already exists or submits a new
+// one, and records the outcome, so that every intended order is placed
+// exactly once whatever fails.
+package apply
+
+import (
+	"github.com/certplan/certplan/pkg/state"
+)
+
+// Outcome is how one planned order ended in this run.
+type Outcome string
+
+// Outcomes of a planned order.
+const (
+	// OutcomeCreated: certplan submitted the order and CertCentral accepted it.
+	OutcomeCreated Outcome = "created"
+	// OutcomeAdopted: an order with the same alternative_order_id already
+	// existed (an earlier run's order whose response was lost, or a lost state
+	// file), and certplan adopted it instead of ordering again.
+	OutcomeAdopted Outcome = "adopted"
+	// OutcomeFailed: CertCentral provably created nothing (validation error,
+	// 429 after retries, auth); fix the cause and apply again.
+	OutcomeFailed Outcome = "failed"
+	// OutcomeUnresolved: the order may or may not exist and the look-up could
+	// not tell (network down); the intent stays in the journal and the next
+	// run resumes it with the same key.
+	OutcomeUnresolved Outcome = "unresolved"
+	// OutcomeUnknown: a legacy v1 order whose submission outcome cannot be
+	// known (v1 has no idempotency key); resolve with `state set-order` or `state rm`.
+	OutcomeUnknown Outcome = "unknown outcome"
+	// OutcomeSkipped: not started because the run was interrupted.
+	OutcomeSkipped Outcome = "skipped"
+)
+
+// Failed reports whether the outcome makes the run exit non-zero.
+func (o Outcome) Failed() bool {
+	return o == OutcomeFailed || o == OutcomeUnresolved || o == OutcomeUnknown || o == OutcomeSkipped
+}
+
+// Result is the outcome of one planned order.
+type Result struct {
+	Name    string       `json:"name"`
+	Action  state.Action `json:"action"`
+	Outcome Outcome      `json:"outcome"`
+	OrderID int64        `json:"order_id,omitempty"`
+	Status  string       `json:"status,omitempty"`
+	Error   string       `json:"error,omitempty"` // redacted
+}

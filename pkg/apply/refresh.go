@@ -1,0 +1,52 @@
+package apply
+
+import (
+	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/state"
+)
+
+// RecordRefresh journals what a refresh learned about each certificate's
+// current order (issued after validation, new dates, revoked in the console)
+// so that apply writes it into the state. It returns how many records it
+// wrote. Plan never writes; apply does, under the lock.
+func RecordRefresh(j Journal, st *state.State, facts map[int64]certcentral.Order) (int, error) {
+	if st == nil || len(facts) == 0 {
+		return 0, nil
+	}
+	n := 0
+	for _, name := range st.Names() {
+		cur := st.Certificates[name]
+		o, ok := facts[cur.OrderID]
+		if !ok || cur.OrderID == 0 {
+			continue
+		}
+		f := FactsFromOrder(&o)
+		if f.AlternativeOrderID == "" {
+			f.AlternativeOrderID = cur.AlternativeOrderID
+		}
+		if !factsDiffer(cur, f) {
+			continue
+		}
+		action := cur.Action
+		if action == "" {
+			action = state.ActionCreate
+		}
+		rec := state.Record{Type: state.RecordOutcome, Name: name, Action: action,
+			AlternativeOrderID: cur.AlternativeOrderID, Product: cur.Product, SpecDigest: cur.SpecDigest,
+			RequestDigest: cur.RequestDigest, Order: &f}
+		if err := j.Append(rec); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// factsDiffer reports whether the API says something the state does not.
+func factsDiffer(cur *state.Certificate, f state.OrderFacts) bool {
+	return (f.Status != "" && f.Status != cur.Status) ||
+		(f.CertificateID != 0 && f.CertificateID != cur.CertificateID) ||
+		(f.ValidTill != "" && f.ValidTill != cur.ValidTill) ||
+		(f.ValidFrom != "" && f.ValidFrom != cur.ValidFrom) ||
+		(f.OrderValidTill != "" && f.OrderValidTill != cur.OrderValidTill)
+}

@@ -1,0 +1,67 @@
+package apply
+
+import (
+	"context"
+	"time"
+
+	"github.com/certplan/certplan/pkg/state"
+)
+
+// WaitOptions bound `apply --wait`.
+type WaitOptions struct {
+	API      API
+	Journal  Journal
+	Timeout  time.Duration
+	Interval time.Duration // between polling rounds; default 10 s
+	Sleep    func(ctx context.Context, d time.Duration) error
+	Progress func(Result)
+}
+
+// Wait polls the orders this run placed or adopted that are not issued yet,
+// until they are issued (or dead) or the timeout passes. Each change of
+// status is journaled as an outcome for the same order, so state follows.
+// It updates rep.Results in place.
+func Wait(ctx context.Context, rep Report, opts WaitOptions) {
+	if opts.Interval <= 0 {
+		opts.Interval = 10 * time.Second
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleepCtx
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	for {
+		waiting := 0
+		for i := range rep.Results {
+			r := &rep.Results[i]
+			if r.OrderID == 0 || !state.OrderStatus(r.Status).InFlight() || r.Outcome.Failed() {
+				continue
+			}
+			info, err := opts.API.OrderInfo(ctx, r.OrderID)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				waiting++
+				continue
+			}
+			facts := FactsFromOrder(info)
+			if string(facts.Status) != r.Status {
+				rec := state.Record{Type: state.RecordOutcome, Name: r.Name, Action: r.Action,
+					AlternativeOrderID: facts.AlternativeOrderID, Order: &facts}
+				if err := opts.Journal.Append(rec); err == nil {
+					r.Status = string(facts.Status)
+					if opts.Progress != nil {
+						opts.Progress(*r)
+					}
+				}
+			}
+			if facts.Status.InFlight() {
+				waiting++
+			}
+		}
+		if waiting == 0 || opts.Sleep(ctx, opts.Interval) != nil {
+			return
+		}
+	}
+}
