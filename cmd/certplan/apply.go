@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/certplan/certplan/pkg/apply"
+	"github.com/certplan/certplan/pkg/plan"
+	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/state"
+)
+
+type applyFlags struct {
+	autoApprove bool
+	parallelism int
+	refresh     bool
+	wait        time.Duration
+}
+
+func newApplyCmd(g *globals) *cobra.Command {
+	f := &applyFlags{}
+	cmd := &cobra.Command{
+		Use:   "apply [PLANFILE | PATH...]",
+		Short: "Place the planned orders, exactly once each",
+		Long: `With paths, plan, show the plan and ask for "yes" (--auto-approve skips the
+question; without a terminal certplan refuses to ask). With a plan file from
+` + "`certplan plan --out`" + `, apply exactly that plan; a stale plan (the state or the
+manifests changed since) is refused.
+
+Every order's intent is journaled, its alternative_order_id looked up, and an
+existing order adopted rather than placed again. Ctrl-C stops starting new
+orders and lets in-flight ones finish; the next run resumes.
+
+Exit codes: 0 every order placed or adopted, 1 an order failed or an error,
+3 invalid manifests, 4 state locked, 130 interrupted.`,
+		Example: `  certplan apply certs/
+  certplan apply certs/ --auto-approve --parallelism 8
+  certplan plan certs/ --out plan.json && certplan apply plan.json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runApply(cmd.Context(), g, f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.autoApprove, "auto-approve", false, "apply without asking (for CI)")
+	fl.IntVar(&f.parallelism, "parallelism", 4, "orders placed at once")
+	fl.BoolVar(&f.refresh, "refresh", true, "refresh from CertCentral before planning (paths only)")
+	fl.DurationVar(&f.wait, "wait", 0, "after placing, poll up to this long until new orders are issued (e.g. 10m)")
+	fl.Lookup("wait").NoOptDefVal = "10m"
+	return cmd
+}
+
+// isPlanFile tells a saved plan from manifest paths: one regular file that
+// is not YAML.
+func isPlanFile(args []string) bool {
+	if len(args) != 1 {
+		return false
+	}
+	fi, err := os.Stat(args[0])
+	if err != nil || fi.IsDir() {
+		return false
+	}
+	return !strings.HasSuffix(args[0], ".yaml") && !strings.HasSuffix(args[0], ".yml")
+}
+
+func runApply(parent context.Context, g *globals, f *applyFlags, args []string) error {
+	if parent == nil {
+		parent = context.Background()
+	}
+	// First SIGINT/SIGTERM: stop starting orders. Second: abort in-flight requests.
+	soft, stopSoft := context.WithCancel(parent)
+	defer stopSoft()
+	abort, stopAbort := context.WithCancel(context.Background())
+	defer stopAbort()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		n := 0
+		for range sigs {
+			n++
+			if n == 1 {
+				fmt.Fprintln(g.stderr, "\nInterrupted: no new orders will start; waiting for in-flight orders (Ctrl-C again to abort them).")
+				stopSoft()
+			} else {
+				stopAbort()
+			}
+		}
+	}()
+
+	var s *session
+	var err error
+	if isPlanFile(args) {
+		s, err = g.sessionFromPlanFile(soft, args[0])
+	} else {
+		s, err = g.prepare(soft, args, f.refresh, "apply")
+		if err == nil {
+			err = g.confirm(s.plan, f.autoApprove)
+		}
+	}
+	if err != nil {
+		if s != nil {
+			s.release()
+		}
+		return err
+	}
+	defer s.release()
+
+	if !s.plan.HasChanges() {
+		if err := g.persistRefresh(s); err != nil {
+			return err
+		}
+		fmt.Fprintln(g.stdout, "No changes. Nothing to order.")
+		return nil
+	}
+	return g.execute(soft, abort, s, f)
+}
+
+// sessionFromPlanFile locks the state and checks the saved plan still applies.
+func (g *globals) sessionFromPlanFile(ctx context.Context, path string) (*session, error) {
+	p, err := plan.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{plan: p, statePath: p.StatePath}
+	if s.statePath == "" || env(g.stateFlag, "CERTPLAN_STATE") != "" {
+		s.statePath = g.statePath(nil)
+	}
+	if s.lock, err = g.lock(ctx, s.statePath, "apply"); err != nil {
+		return nil, err
+	}
+	if s.loaded, err = g.loadState(s.statePath); err != nil {
+		return s, err
+	}
+	if err := plan.CheckFresh(p, s.loaded.State); err != nil {
+		return s, err
+	}
+	current := map[string]string{}
+	for file := range p.ManifestDigests {
+		if d, err := spec.FileDigest(file); err == nil {
+			current[file] = d
+		}
+	}
+	if err := plan.CheckManifests(p, current); err != nil {
+		return s, err
+	}
+	fmt.Fprintf(g.stdout, "Applying saved plan %s.\n", path)
+	if err := plan.RenderText(g.stdout, p, useColor(g.stdout)); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// confirm shows the plan and asks for "yes" unless auto-approved.
+func (g *globals) confirm(p *plan.Plan, auto bool) error {
+	if err := plan.RenderText(g.stdout, p, useColor(g.stdout)); err != nil {
+		return err
+	}
+	if !p.HasChanges() || auto {
+		return nil
+	}
+	if !isTTYReader(g.stdin) {
+		return errors.New("refusing to ask for approval without a terminal: review the plan and re-run with --auto-approve, or apply a saved plan file (certplan plan --out FILE)")
+	}
+	fmt.Fprint(g.stdout, "\nDo you want to place these orders? Only 'yes' will be accepted: ")
+	line, _ := bufio.NewReader(g.stdin).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		return errors.New("apply cancelled: nothing was ordered")
+	}
+	return nil
+}
+
+// execute runs the plan with the journal open and folds the journal into
+// the snapshot at the end, whatever happened.
+func (g *globals) execute(soft, abort context.Context, s *session, f *applyFlags) (err error) {
+	client, err := g.client()
+	if err != nil {
+		return err
+	}
+	log, err := g.logger()
+	if err != nil {
+		return err
+	}
+	j, err := state.OpenJournal(s.statePath)
+	if err != nil {
+		return fmt.Errorf("open journal: %w", err)
+	}
+	defer func() {
+		if cerr := j.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+		if ferr := g.fold(s.statePath); ferr != nil && err == nil {
+			err = ferr
+		}
+	}()
+	if _, err := apply.RecordRefresh(j, s.loaded.State, s.facts); err != nil {
+		return fmt.Errorf("record refreshed orders: %w", err)
+	}
+	fmt.Fprintln(g.stdout)
+	rep := apply.Run(soft, s.plan, apply.Options{
+		API:         client,
+		Journal:     j,
+		Parallelism: f.parallelism,
+		Abort:       abort,
+		Logger:      log,
+		Progress:    func(r apply.Result) { printResult(g, r) },
+	})
+	if f.wait > 0 && !rep.Interrupted {
+		apply.Wait(soft, rep, apply.WaitOptions{API: client, Journal: j, Timeout: f.wait,
+			Progress: func(r apply.Result) { printResult(g, r) }})
+	}
+	printSummary(g, rep)
+	switch {
+	case rep.Interrupted:
+		return withCode(exitInterrupted, errors.New("interrupted: run apply again to resume"))
+	case rep.Failed() > 0:
+		return withCode(exitError, fmt.Errorf("%d of %d orders did not complete", rep.Failed(), len(rep.Results)))
+	}
+	return nil
+}
+
+// persistRefresh writes what the refresh learned (issued, revoked, new dates)
+// into the state, so that the state file tells the truth after every apply.
+func (g *globals) persistRefresh(s *session) error {
+	if len(s.facts) == 0 {
+		return nil
+	}
+	j, err := state.OpenJournal(s.statePath)
+	if err != nil {
+		return fmt.Errorf("open journal: %w", err)
+	}
+	_, err = apply.RecordRefresh(j, s.loaded.State, s.facts)
+	if cerr := j.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("record refreshed orders: %w", err)
+	}
+	return g.fold(s.statePath)
+}
+
+// fold writes the journal into the snapshot and removes it.
+func (g *globals) fold(statePath string) error {
+	l, err := state.Load(statePath)
+	if err != nil {
+		return fmt.Errorf("fold journal into %s: %w", statePath, err)
+	}
+	if err := state.Commit(statePath, l); err != nil {
+		return fmt.Errorf("fold journal into %s: %w", statePath, err)
+	}
+	return nil
+}
+
+func printResult(g *globals, r apply.Result) {
+	switch {
+	case r.Outcome.Failed():
+		fmt.Fprintf(g.stdout, "  ! %s: %s %s: %s\n", r.Name, r.Action, r.Outcome, r.Error)
+	default:
+		fmt.Fprintf(g.stdout, "  %s %s: %s -> order %d %s (%s)\n", actionSign(r.Action), r.Name, r.Action, r.OrderID, r.Status, r.Outcome)
+	}
+}
+
+func actionSign(a state.Action) string {
+	if a == state.ActionCreate {
+		return "+"
+	}
+	return "~"
+}
+
+func printSummary(g *globals, rep apply.Report) {
+	counts := map[apply.Outcome]int{}
+	for _, r := range rep.Results {
+		counts[r.Outcome]++
+	}
+	fmt.Fprintf(g.stdout, "\nApply complete: %d created, %d adopted, %d failed, %d unresolved, %d unknown outcome, %d skipped.\n",
+		counts[apply.OutcomeCreated], counts[apply.OutcomeAdopted], counts[apply.OutcomeFailed],
+		counts[apply.OutcomeUnresolved], counts[apply.OutcomeUnknown], counts[apply.OutcomeSkipped])
+}

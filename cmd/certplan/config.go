@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/term"
+
+	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/state"
+)
+
+// now returns the planning clock: --now, CERTPLAN_NOW, or the wall clock.
+func (g *globals) clock() (time.Time, error) {
+	v := env(g.now, "CERTPLAN_NOW")
+	if v == "" {
+		return time.Now().UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--now / CERTPLAN_NOW %q: want RFC 3339, e.g. 2026-11-23T12:00:00Z", v)
+	}
+	return t.UTC(), nil
+}
+
+// logger writes zerolog logs to stderr, as text for people or JSON for CI.
+func (g *globals) logger() (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(strings.ToLower(g.logLevel))
+	if err != nil || g.logLevel == "" {
+		return zerolog.Nop(), fmt.Errorf("--log-level %q: want debug, info, warn or error", g.logLevel)
+	}
+	var w io.Writer
+	switch g.logFormat {
+	case "json":
+		w = g.stderr
+	case "text", "":
+		w = zerolog.ConsoleWriter{Out: g.stderr, NoColor: !isTTY(g.stderr), TimeFormat: time.RFC3339}
+	default:
+		return zerolog.Nop(), fmt.Errorf("--log-format %q: want text or json", g.logFormat)
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+// client builds the CertCentral client from flags and environment. The API
+// key is read from DIGICERT_API_KEY only, never from a flag (flags leak
+// into process listings and shell history).
+func (g *globals) client() (*certcentral.Client, error) {
+	endpoint, err := certcentral.ResolveEndpoint(env(g.endpoint, "CERTPLAN_ENDPOINT"))
+	if err != nil {
+		return nil, fmt.Errorf("endpoint: %w", err)
+	}
+	legacy := env(g.legacyEndpoint, "CERTPLAN_LEGACY_ENDPOINT")
+	if legacy == "" {
+		legacy = certcentral.DefaultLegacyEndpoint
+	}
+	if legacy, err = certcentral.ResolveEndpoint(legacy); err != nil {
+		return nil, fmt.Errorf("legacy endpoint: %w", err)
+	}
+	key := os.Getenv("DIGICERT_API_KEY")
+	if key == "" {
+		return nil, errors.New("DIGICERT_API_KEY is not set: export the CertCentral API key (or run with --refresh=false to plan from state alone)")
+	}
+	log, err := g.logger()
+	if err != nil {
+		return nil, err
+	}
+	return certcentral.New(certcentral.Config{
+		Endpoint:       endpoint,
+		LegacyEndpoint: legacy,
+		APIKey:         key,
+		AccountID:      os.Getenv("DIGICERT_ACCOUNT_ID"),
+		UserAgent:      "certplan/" + version,
+		Logger:         &log,
+	})
+}
+
+// statePath picks the state file: --state, CERTPLAN_STATE, or
+// certplan.state.json beside the manifests (the first path's directory).
+func (g *globals) statePath(paths []string) string {
+	if p := env(g.stateFlag, "CERTPLAN_STATE"); p != "" {
+		return p
+	}
+	dir := "."
+	if len(paths) > 0 {
+		dir = paths[0]
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			dir = filepath.Dir(dir)
+		}
+	}
+	return filepath.Join(dir, "certplan.state.json")
+}
+
+// lock takes the state lock, waiting up to --lock-timeout, and says so when
+// it took over a lock left by a dead process.
+func (g *globals) lock(ctx context.Context, statePath, op string) (*state.Lock, error) {
+	l, err := state.Acquire(ctx, statePath, op, g.lockTimeout)
+	if err != nil {
+		var le *state.LockedError
+		if errors.As(err, &le) {
+			return nil, withCode(exitLocked, err)
+		}
+		return nil, fmt.Errorf("lock state %s: %w", statePath, err)
+	}
+	if l.TookOver != nil {
+		fmt.Fprintf(g.stderr, "Note: took over a stale state lock left by pid %d on %s (%s since %s); that process is gone.\n",
+			l.TookOver.PID, l.TookOver.Host, l.TookOver.Operation, l.TookOver.Created.Format(time.RFC3339))
+	}
+	return l, nil
+}
+
+// loadState loads the snapshot and replays a leftover journal, printing warnings.
+func (g *globals) loadState(statePath string) (*state.Loaded, error) {
+	l, err := state.Load(statePath)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range l.Warnings {
+		fmt.Fprintf(g.stderr, "Warning: %s\n", w)
+	}
+	return l, nil
+}
+
+func isTTY(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func isTTYReader(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// useColor is true on a terminal unless NO_COLOR is set.
+func useColor(w io.Writer) bool {
+	_, noColor := os.LookupEnv("NO_COLOR")
+	return !noColor && isTTY(w)
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// globals are the persistent flags every command shares. Flags beat environment.
+type globals struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	endpoint       string
+	legacyEndpoint string
+	stateFlag      string
+	now            string
+	logFormat      string
+	logLevel       string
+	lockTimeout    time.Duration
+}
+
+func (g *globals) register(root *cobra.Command) {
+	f := root.PersistentFlags()
+	f.StringVar(&g.endpoint, "endpoint", "", `CertCentral v2 base URL, or "us" / "eu" (env CERTPLAN_ENDPOINT; default us)`)
+	f.StringVar(&g.legacyEndpoint, "legacy-endpoint", "", "legacy v1 base URL (env CERTPLAN_LEGACY_ENDPOINT; default https://api.digicert.com)")
+	f.StringVar(&g.stateFlag, "state", "", "state file (env CERTPLAN_STATE; default certplan.state.json beside the manifests)")
+	f.StringVar(&g.now, "now", "", "RFC 3339 time to plan at, for tests and demos (env CERTPLAN_NOW)")
+	f.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	f.DurationVar(&g.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock")
+}
+
+// env returns the flag value if set, else the environment variable.
+func env(flagValue, name string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	return os.Getenv(name)
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/plan"
+	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/state"
+)
+
+// session is a locked state plus the manifests and the plan made from them.
+type session struct {
+	statePath string
+	lock      *state.Lock
+	loaded    *state.Loaded
+	manifests *spec.Result
+	plan      *plan.Plan
+	facts     map[int64]certcentral.Order // refreshed orders, by id
+}
+
+func (s *session) release() {
+	if s.lock != nil {
+		_ = s.lock.Release()
+		s.lock = nil
+	}
+}
+
+// loadManifests loads and validates, printing diagnostics; invalid manifests exit 3.
+func (g *globals) loadManifests(paths []string) (*spec.Result, error) {
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	res, err := spec.Load(paths)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range res.Diagnostics {
+		fmt.Fprintln(g.stderr, d.String())
+	}
+	if res.HasErrors() {
+		return nil, withCode(exitInvalid, fmt.Errorf("manifests are invalid: fix the errors above (certplan validate shows them too)"))
+	}
+	return res, nil
+}
+
+// prepare loads manifests, locks and loads state, refreshes and plans.
+func (g *globals) prepare(ctx context.Context, paths []string, refresh bool, op string) (*session, error) {
+	manifests, err := g.loadManifests(paths)
+	if err != nil {
+		return nil, err
+	}
+	now, err := g.clock()
+	if err != nil {
+		return nil, err
+	}
+	s := &session{statePath: g.statePath(paths), manifests: manifests}
+	if s.lock, err = g.lock(ctx, s.statePath, op); err != nil {
+		return nil, err
+	}
+	if s.loaded, err = g.loadState(s.statePath); err != nil {
+		s.release()
+		return nil, err
+	}
+	var facts map[int64]certcentral.Order
+	if refresh {
+		facts, err = g.refresh(ctx, s.loaded.State, manifests.Certificates, now)
+		if err != nil {
+			s.release()
+			return nil, err
+		}
+	}
+	s.plan = plan.Build(plan.Input{
+		Certificates:    manifests.Certificates,
+		State:           s.loaded.State,
+		Pending:         s.loaded.Pending,
+		Facts:           facts,
+		Now:             now,
+		ManifestDigests: manifests.FileDigests,
+		Version:         version,
+		StatePath:       s.statePath,
+	})
+	if !s.loaded.Exists {
+		// No state file yet: its lineage is not fixed until the first save, so
+		// a saved plan records none (and is stale once any state exists).
+		s.plan.Lineage = ""
+	}
+	s.facts = facts
+	return s, nil
+}
+
+// refresh brings tracked orders up to date from CertCentral in bulk. With an
+// empty state there is nothing to ask, and no API key is needed.
+func (g *globals) refresh(ctx context.Context, st *state.State, certs []*spec.Certificate, now time.Time) (map[int64]certcentral.Order, error) {
+	if len(st.Certificates) == 0 {
+		return nil, nil
+	}
+	c, err := g.client()
+	if err != nil {
+		return nil, err
+	}
+	facts, stats, err := plan.Refresh(ctx, c, st, certs, now)
+	if err != nil {
+		return nil, fmt.Errorf("refresh: %w (use --refresh=false to plan from the state file alone)", err)
+	}
+	log, _ := g.logger()
+	log.Info().Int("calls", stats.Calls).Int("orders", stats.Orders).Msg("refreshed")
+	return facts, nil
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/certplan/certplan/pkg/simulator"
+)
+
+// simulatorFlags are the flags of `certplan simulator`.
+type simulatorFlags struct {
+	addr, portFile, stateFile  string
+	apiKey, accountID          string
+	rateLimit                  string
+	approval                   string
+	approvalDelay              time.Duration
+	uniqueAltIDs, alternate404 bool
+	latency                    time.Duration
+	errorRate                  float64
+	burst429, dropAfterCommit  int
+	retryAfter                 bool
+	seed                       int64
+	logRequests                bool
+}
+
+const simulatorLong = `Run an embedded DigiCert CertCentral simulator on loopback.
+
+It serves the endpoints certplan uses (Services API v2 order placement for every
+seed product, order info, list orders, /order/alternate/{id}, certificate
+download and chain) and the legacy REST v1 POST /order/ssl, with the documented
+auth, error bodies, status codes and rate limits. Orders are validated as the
+API documentation describes, and TLS orders get real X.509 certificates from a
+local CA. Faults (latency, 5xx, 429 bursts, responses lost after the order was
+committed) can be set by flag or at run time through the admin API under /_sim/.
+
+Point certplan at it with:
+  export CERTPLAN_ENDPOINT=http://127.0.0.1:8443/services/v2
+  export CERTPLAN_LEGACY_ENDPOINT=http://127.0.0.1:8443
+  export DIGICERT_API_KEY=any-key DIGICERT_ACCOUNT_ID=1
+
+See docs/simulator.md for the admin API and the validation rules.`
+
+const simulatorExample = `  # default: any non-empty key, documented rate limits, issue at once
+  certplan simulator --addr 127.0.0.1:8443
+  # a free port, written to a file for scripts; orders kept across restarts
+  certplan simulator --addr 127.0.0.1:0 --port-file sim.addr --state-file sim.json
+  # approval required, unique alternative ids, lose the next order response
+  certplan simulator --approval manual --unique-alt-ids --drop-after-commit 1`
+
+func newSimulatorCmd(g *globals) *cobra.Command {
+	var f simulatorFlags
+	cmd := &cobra.Command{
+		Use:     "simulator",
+		Short:   "Run an embedded CertCentral simulator for demos and tests",
+		Long:    simulatorLong,
+		Example: simulatorExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, err := f.options()
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			parent := cmd.Context()
+			if parent == nil {
+				parent = context.Background()
+			}
+			ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if f.logRequests {
+				opts.Logger = g.stderr
+			}
+			err = simulator.Serve(ctx, simulator.ServeConfig{
+				Addr: f.addr, PortFile: f.portFile, Out: g.stdout, Options: opts,
+			})
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			fmt.Fprintln(g.stderr, "simulator stopped")
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:8443", "listen address; port 0 picks a free port")
+	fl.StringVar(&f.portFile, "port-file", "", "write the chosen host:port to this file (for scripts)")
+	fl.StringVar(&f.stateFile, "state-file", "", "persist orders and the CA in this file (default: memory only)")
+	fl.StringVar(&f.apiKey, "api-key", "", "the accepted API key (default: any non-empty key)")
+	fl.StringVar(&f.accountID, "account-id", "", "the accepted legacy v1 account id (default: any)")
+	fl.StringVar(&f.rateLimit, "rate-limit", "", `rolling limits per key, e.g. "100/5s,1000/3m", or "none" (default: the documented 100/5s,1000/3m)`)
+	fl.StringVar(&f.approval, "approval", "immediate", "approval mode: immediate, manual or delay")
+	fl.DurationVar(&f.approvalDelay, "approval-delay", time.Minute, "with --approval delay: time until an order is issued")
+	fl.BoolVar(&f.uniqueAltIDs, "unique-alt-ids", false, `emulate "Require unique alternative order IDs" (duplicates get 400 duplicate_alternative_order_id)`)
+	fl.BoolVar(&f.alternate404, "alternate-404", false, "answer /order/alternate/{id} with 404 instead of an empty list when no order has the id")
+	fl.DurationVar(&f.latency, "latency", 0, "latency added to every request")
+	fl.Float64Var(&f.errorRate, "error-rate", 0, "share of requests answered 500/502/503 (0 to 1)")
+	fl.IntVar(&f.burst429, "burst-429", 0, "answer the next N requests with 429 request_limit_exceeded")
+	fl.IntVar(&f.dropAfterCommit, "drop-after-commit", 0, "commit the next N orders, then drop the connection without a response")
+	fl.BoolVar(&f.retryAfter, "retry-after", false, "send Retry-After with 429 responses")
+	fl.Int64Var(&f.seed, "seed", 1, "seed for --error-rate, for reproducible runs")
+	fl.BoolVar(&f.logRequests, "log-requests", false, "log one line per request to stderr (never keys or bodies)")
+	return cmd
+}
+
+func (f simulatorFlags) options() (simulator.Options, error) {
+	limits, err := simulator.ParseLimits(f.rateLimit)
+	if err != nil {
+		return simulator.Options{}, fmt.Errorf("--rate-limit: %w", err)
+	}
+	mode, err := simulator.ParseApprovalMode(f.approval)
+	if err != nil {
+		return simulator.Options{}, fmt.Errorf("--approval: %w", err)
+	}
+	return simulator.Options{
+		APIKey:               f.apiKey,
+		AccountID:            f.accountID,
+		Limits:               limits,
+		Approval:             mode,
+		ApprovalDelay:        f.approvalDelay,
+		UniqueAlternativeIDs: f.uniqueAltIDs,
+		AlternateLookup404:   f.alternate404,
+		StateFile:            f.stateFile,
+		Faults: simulator.Faults{
+			Latency:         f.latency,
+			ServerErrorRate: f.errorRate,
+			Burst429:        f.burst429,
+			DropAfterCommit: f.dropAfterCommit,
+			RetryAfter:      f.retryAfter,
+			Seed:            f.seed,
+		},
+	}, nil
+}

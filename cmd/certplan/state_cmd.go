@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/certplan/certplan/pkg/apply"
+	"github.com/certplan/certplan/pkg/state"
+)
+
+func newStateCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "state",
+		Short: "Inspect and repair the state file (nothing is ever revoked)",
+		Long: `The state file records the order certplan placed for each manifest. These
+commands read it and make deliberate repairs. None of them talks to CertCentral
+except set-order, and none ever cancels or revokes anything.`,
+	}
+	cmd.AddCommand(newStateListCmd(g), newStateShowCmd(g), newStateRmCmd(g), newStateSetOrderCmd(g))
+	return cmd
+}
+
+func newStateListCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Short:   "List the certificates in state with their current order",
+		Example: "  certplan state list --state certs/certplan.state.json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := g.loadState(g.statePath(nil))
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tPRODUCT\tORDER\tSTATUS\tVALID TILL")
+			for _, name := range l.State.Names() {
+				c := l.State.Certificates[name]
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", name, c.Product, c.OrderID, c.Status, c.ValidTill)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func newStateShowCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "show NAME",
+		Short:   "Print one certificate's state entry as JSON",
+		Example: "  certplan state show shop-frontend",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := g.loadState(g.statePath(nil))
+			if err != nil {
+				return err
+			}
+			c, ok := l.State.Certificates[args[0]]
+			if !ok {
+				return fmt.Errorf("%q is not in state %s: `certplan state list` shows what is", args[0], g.statePath(nil))
+			}
+			enc := json.NewEncoder(g.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(c)
+		},
+	}
+}
+
+func newStateRmCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rm NAME",
+		Short: "Forget a certificate (its order is left alone in CertCentral)",
+		Long: `Remove NAME from state. The order in CertCentral is not touched: nothing is
+cancelled or revoked. If the manifest still exists, the next plan creates a new
+order for it.`,
+		Example: "  certplan state rm old-frontend",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.mutateState(cmd.Context(), "state rm", func(st *state.State) (string, error) {
+				if !st.Remove(args[0]) {
+					return "", fmt.Errorf("%q is not in state: `certplan state list` shows what is", args[0])
+				}
+				return fmt.Sprintf("Removed %s from state. Its order was left alone in CertCentral.", args[0]), nil
+			})
+		},
+	}
+}
+
+func newStateSetOrderCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "set-order NAME ORDER_ID",
+		Short: "Point a certificate at an existing order (resolves an unknown outcome)",
+		Long: `Read ORDER_ID from CertCentral and make it NAME's current order; the previous
+order moves to history. Use it after a legacy v1 submission whose outcome was
+unknown, once you have found the order in CertCentral.`,
+		Example: "  certplan state set-order legacy-www 1234567",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.adopt(cmd.Context(), args[0], args[1], "state set-order", false)
+		},
+	}
+}
+
+func newImportCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "import NAME ORDER_ID",
+		Short: "Adopt an order placed by hand into state (nothing is ordered)",
+		Long: `Read ORDER_ID from CertCentral and record it as NAME's current order, so a
+certificate ordered in the console comes under certplan without a new order.
+Write a manifest named NAME that matches the order; plan then shows no-op, or a
+renewal if the manifest differs.`,
+		Example: "  certplan import shop-frontend 1234567",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.adopt(cmd.Context(), args[0], args[1], "import", true)
+		},
+	}
+}
+
+// adopt reads an order and makes it NAME's current order.
+func (g *globals) adopt(ctx context.Context, name, idText, op string, mustBeNew bool) error {
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("ORDER_ID %q: want a CertCentral order number", idText)
+	}
+	client, err := g.client()
+	if err != nil {
+		return err
+	}
+	order, err := client.OrderInfo(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read order %d: %w", id, err)
+	}
+	now, err := g.clock()
+	if err != nil {
+		return err
+	}
+	return g.mutateState(ctx, op, func(st *state.State) (string, error) {
+		if _, exists := st.Certificates[name]; exists && mustBeNew {
+			return "", fmt.Errorf("%q is already in state: use `certplan state set-order %s %d` to replace its order", name, name, id)
+		}
+		st.SetOrder(name, apply.FactsFromOrder(order), order.Product.NameID, now)
+		return fmt.Sprintf("%s now tracks order %d (%s, status %s).", name, id, order.Product.NameID, order.Status), nil
+	})
+}
+
+// mutateState locks the state, folds any leftover journal, applies change,
+// and saves with the serial bumped.
+func (g *globals) mutateState(ctx context.Context, op string, change func(*state.State) (string, error)) error {
+	path := g.statePath(nil)
+	lock, err := g.lock(ctx, path, op)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	if err := g.fold(path); err != nil {
+		return err
+	}
+	l, err := g.loadState(path)
+	if err != nil {
+		return err
+	}
+	msg, err := change(l.State)
+	if err != nil {
+		return err
+	}
+	l.State.Serial++
+	if err := state.Save(path, l.State); err != nil {
+		return fmt.Errorf("save state %s: %w", path, err)
+	}
+	fmt.Fprintln(g.stdout, msg)
+	return nil
+}
+
+func newForceUnlockCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "force-unlock",
+		Short: "Remove a stale state lock left by a run that is gone",
+		Long: `Remove the lock information of a run that no longer exists (e.g. a CI runner
+that was killed on another machine). Only do this when you are sure no apply
+is running: two applies at once are what the lock prevents.`,
+		Example: "  certplan force-unlock --state certs/certplan.state.json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			info, err := state.ForceUnlock(g.statePath(nil))
+			if err != nil {
+				return err
+			}
+			if info == nil {
+				fmt.Fprintln(g.stdout, "The state was not locked.")
+				return nil
+			}
+			fmt.Fprintf(g.stdout, "Removed the lock held by %s@%s (pid %d, %s since %s).\n",
+				info.Who, info.Host, info.PID, info.Operation, info.Created.Format("2006-01-02T15:04:05Z07:00"))
+			return nil
+		},
+	}
+}
