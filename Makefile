@@ -15,9 +15,10 @@ build:
 test:
 	$(GO) test -race -count=1 ./...
 
-# Long-running reliability tests (crash trials, fault matrix at scale).
+# Long-running reliability tests behind the `long` build tag: the real binary
+# killed with SIGKILL at random instants during an apply (CI runs this too).
 test-long:
-	$(GO) test -race -count=1 -tags long -timeout 20m ./...
+	$(GO) test -count=1 -tags long -run 'TestCrash' -timeout 15m ./cmd/certplan
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

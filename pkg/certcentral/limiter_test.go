@@ -79,10 +79,10 @@ func runSequential(t *testing.T, l *limiter, clock *fakeClock, n int, latency ti
 }
 
 func TestEffectiveWindow(t *testing.T) {
-	if got, want := effectiveWindow(5*time.Second), 5*time.Second+100*time.Millisecond+50*time.Millisecond; got != want {
+	if got, want := effectiveWindow(5*time.Second), 5*time.Second+25*time.Millisecond+10*time.Millisecond; got != want {
 		t.Errorf("effectiveWindow(5s) = %v, want %v", got, want)
 	}
-	if got, want := effectiveWindow(3*time.Minute), 3*time.Minute+3600*time.Millisecond+50*time.Millisecond; got != want {
+	if got, want := effectiveWindow(3*time.Minute), 3*time.Minute+900*time.Millisecond+10*time.Millisecond; got != want {
 		t.Errorf("effectiveWindow(3m) = %v, want %v", got, want)
 	}
 }
