@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"math/rand"
@@ -33,8 +34,11 @@ func TestCrashAtRandomInstants(t *testing.T) {
 		t.Fatalf("build certplan: %v", err)
 	}
 
+	// 50 ms per request and 2 orders at a time: with start-up (manifests,
+	// refresh, resuming look-ups) a trial places a few orders before kills
+	// drawn from [0, 1.2s) land, so the 20 kills spread over the whole run.
 	sim, err := simulator.New(simulator.Options{APIKey: scriptAPIKey, Limits: []simulator.Limit{},
-		Faults: simulator.Faults{Latency: 15 * time.Millisecond}})
+		Faults: simulator.Faults{Latency: 50 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,20 +63,42 @@ func TestCrashAtRandomInstants(t *testing.T) {
 	rng := rand.New(rand.NewSource(20261123))
 	deadline := time.Now().Add(5 * time.Minute)
 	for i := 0; i < trials && time.Now().Before(deadline); i++ {
-		c := certplan("apply", ".", "--auto-approve", "--parallelism", "4")
+		// The kill lands at a random instant of the apply phase: drawn from
+		// [0, 300ms) after certplan printed its plan (so start-up does not eat
+		// the window), which spreads 20 kills over the whole 50-order run.
+		c := certplan("apply", ".", "--auto-approve", "--parallelism", "2")
+		stdout, err := c.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := c.Start(); err != nil {
 			t.Fatal(err)
 		}
-		kill := time.Duration(rng.Int63n(int64(900 * time.Millisecond)))
+		kill := time.Duration(rng.Int63n(int64(300 * time.Millisecond)))
+		planned := make(chan struct{})
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			once := false
+			for sc.Scan() {
+				if !once && (strings.HasPrefix(sc.Text(), "Plan:") || strings.HasPrefix(sc.Text(), "No changes")) {
+					once = true
+					close(planned)
+				}
+			}
+			if !once {
+				close(planned)
+			}
+		}()
 		done := make(chan error, 1)
-		go func() { done <- c.Wait() }()
+		go func() { <-planned; done <- c.Wait() }()
+		<-planned
 		select {
 		case <-done:
-			t.Logf("trial %d: apply finished before the kill at %s", i, kill)
+			t.Logf("trial %d: apply finished before the kill at +%s", i, kill)
 		case <-time.After(kill):
 			_ = c.Process.Signal(syscall.SIGKILL)
 			<-done
-			t.Logf("trial %d: killed after %s; simulator has %d orders", i, kill, len(sim.Orders()))
+			t.Logf("trial %d: killed %s into the apply; simulator has %d orders", i, kill, len(sim.Orders()))
 		}
 	}
 
@@ -110,6 +136,78 @@ func TestCrashAtRandomInstants(t *testing.T) {
 			t.Fatalf("second plan is not empty (exit %d):\n%s", ee.ExitCode(), out)
 		}
 		t.Fatal(err)
+	}
+}
+
+// TestCrashInterruptResumes sends SIGINT in the middle of an apply: no new
+// order starts, in-flight ones finish and are journaled, the journal is
+// folded, certplan exits 130, and the next apply completes the rest with no
+// duplicate.
+func TestCrashInterruptResumes(t *testing.T) {
+	const certs = 40
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "certplan")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build certplan: %v\n%s", err, out)
+	}
+	sim, err := simulator.New(simulator.Options{APIKey: scriptAPIKey, Limits: []simulator.Limit{},
+		Faults: simulator.Faults{Latency: 40 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	work := filepath.Join(dir, "repo")
+	writeManifests(t, work, certs)
+	env := append(os.Environ(), "CERTPLAN_ENDPOINT="+srv.URL+"/services/v2", "DIGICERT_API_KEY="+scriptAPIKey, "NO_COLOR=1")
+
+	c := exec.Command(bin, "apply", ".", "--auto-approve", "--parallelism", "2")
+	c.Dir, c.Env = work, env
+	stdout, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	c.Stderr = &stderr
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	var out strings.Builder
+	signalled := false
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if !signalled && strings.Contains(sc.Text(), "create -> order") {
+			_ = c.Process.Signal(os.Interrupt)
+			signalled = true
+		}
+	}
+	err = c.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("interrupted apply: %v, want exit %d\n%s%s", err, exitInterrupted, out.String(), stderr.String())
+	}
+	if !strings.Contains(out.String(), "skipped") || !strings.Contains(stderr.String(), "Interrupted") {
+		t.Fatalf("output does not report the interruption:\n%s%s", out.String(), stderr.String())
+	}
+	placed := len(sim.Orders())
+	if placed == 0 || placed >= certs {
+		t.Fatalf("%d orders placed before the interrupt finished; want some but not all %d", placed, certs)
+	}
+	l, err := state.Load(filepath.Join(work, "certplan.state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Pending) != 0 || len(l.State.Certificates) != placed {
+		t.Fatalf("after the interrupt: %d open intents, %d in state, %d placed", len(l.Pending), len(l.State.Certificates), placed)
+	}
+	c = exec.Command(bin, "apply", ".", "--auto-approve")
+	c.Dir, c.Env = work, env
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("resuming apply: %v\n%s", err, out)
+	}
+	if n := len(sim.Orders()); n != certs {
+		t.Fatalf("simulator has %d orders, want exactly %d", n, certs)
 	}
 }
 
