@@ -24,6 +24,7 @@ type applyFlags struct {
 	parallelism int
 	refresh     bool
 	wait        time.Duration
+	fetch       string
 }
 
 func newApplyCmd(g *globals) *cobra.Command {
@@ -44,7 +45,8 @@ Exit codes: 0 every order placed or adopted, 1 an order failed or an error,
 3 invalid manifests, 4 state locked, 130 interrupted.`,
 		Example: `  certplan apply certs/
   certplan apply certs/ --auto-approve --parallelism 8
-  certplan plan certs/ --out plan.json && certplan apply plan.json`,
+  certplan plan certs/ --out plan.json && certplan apply plan.json
+  certplan apply certs/ --auto-approve --wait --fetch /etc/ssl/certplan`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runApply(cmd.Context(), g, f, args)
 		},
@@ -55,6 +57,7 @@ Exit codes: 0 every order placed or adopted, 1 an order failed or an error,
 	fl.BoolVar(&f.refresh, "refresh", true, "refresh from CertCentral before planning (paths only)")
 	fl.DurationVar(&f.wait, "wait", 0, "after placing, poll up to this long until new orders are issued (e.g. 10m)")
 	fl.Lookup("wait").NoOptDefVal = "10m"
+	fl.StringVar(&f.fetch, "fetch", "", "after applying, download the issued certificates into `DIR` (as certplan fetch --dir DIR does)")
 	return cmd
 }
 
@@ -119,9 +122,9 @@ func runApply(parent context.Context, g *globals, f *applyFlags, args []string) 
 			return err
 		}
 		fmt.Fprintln(g.stdout, "No changes. Nothing to order.")
-		return nil
+		return g.fetchAfterApply(soft, s.statePath, f.fetch, nil)
 	}
-	return g.execute(soft, abort, s, f)
+	return g.fetchAfterApply(soft, s.statePath, f.fetch, g.execute(soft, abort, s, f))
 }
 
 // sessionFromPlanFile locks the state and checks the saved plan still applies.
@@ -205,13 +208,14 @@ func (g *globals) execute(soft, abort context.Context, s *session, f *applyFlags
 		return fmt.Errorf("record refreshed orders: %w", err)
 	}
 	fmt.Fprintln(g.stdout)
+	bar := newProgressBar(g.stderr, s.plan.Summary.Create+s.plan.Summary.Renew)
 	rep := apply.Run(soft, s.plan, apply.Options{
 		API:         client,
 		Journal:     j,
 		Parallelism: f.parallelism,
 		Abort:       abort,
 		Logger:      log,
-		Progress:    func(r apply.Result) { printResult(g, r) },
+		Progress:    func(r apply.Result) { bar.step(func() { printResult(g, r) }) },
 	})
 	if f.wait > 0 && !rep.Interrupted {
 		apply.Wait(soft, rep, apply.WaitOptions{API: client, Journal: j, Timeout: f.wait,
