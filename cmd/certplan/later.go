@@ -12,5 +12,7 @@ func addLaterCommands(root *cobra.Command, g *globals) {
 		newImportCmd(g),
 		newForceUnlockCmd(g),
 		newSimulatorCmd(g),
+		newInitCmd(g),
+		newFetchCmd(g),
 	)
 }

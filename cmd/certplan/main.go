@@ -120,9 +120,10 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 
 func newVersionCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the certplan version",
-		Args:  cobra.NoArgs,
+		Use:     "version",
+		Short:   "Print the certplan version",
+		Example: "  certplan version",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintf(g.stdout, "certplan %s\n", version)
 			return nil

@@ -20,6 +20,9 @@ func newStateCmd(g *globals) *cobra.Command {
 		Long: `The state file records the order certplan placed for each manifest. These
 commands read it and make deliberate repairs. None of them talks to CertCentral
 except set-order, and none ever cancels or revokes anything.`,
+		Example: `  certplan state list
+  certplan state show shop-frontend
+  certplan state rm old-frontend`,
 	}
 	cmd.AddCommand(newStateListCmd(g), newStateShowCmd(g), newStateRmCmd(g), newStateSetOrderCmd(g))
 	return cmd

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/certplan/certplan/pkg/scaffold"
+)
+
+const initLong = `Scaffold a repository for certplan in DIR (default: the current directory):
+
+  certplan.yaml                    project defaults (organization, payment, renewBefore)
+  certs/example.yaml               one Certificate manifest naming csr/example.csr
+  .github/workflows/certplan.yml   plan on pull requests, apply on main
+  .gitignore                       certplan's journals, locks, backups, temp files, keys
+
+Existing files are never overwritten unless --force is given; without it
+nothing is written and the files in the way are listed.
+
+Exit codes: 0 written, 1 a file exists (without --force) or an error.`
+
+const initExample = `  certplan init
+  certplan init my-certs
+  certplan init --force   # overwrite the scaffold files`
+
+func newInitCmd(g *globals) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:     "init [DIR]",
+		Short:   "Scaffold a repository: defaults, an example manifest, CI workflow, .gitignore",
+		Long:    initLong,
+		Example: initExample,
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			return runInit(g, dir, force)
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite scaffold files that already exist")
+	return cmd
+}
+
+func runInit(g *globals, dir string, force bool) error {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return fmt.Errorf("init: %s is a file, not a directory", dir)
+	}
+	written, err := scaffold.Write(dir, force)
+	var exists *scaffold.ExistsError
+	if errors.As(err, &exists) {
+		fmt.Fprintf(g.stderr, "These files already exist in %s:\n", dir)
+		for _, p := range exists.Paths {
+			fmt.Fprintf(g.stderr, "  %s\n", p)
+		}
+		return fmt.Errorf("init: nothing was written; move them away or re-run with --force to overwrite them")
+	}
+	for _, p := range written {
+		fmt.Fprintf(g.stdout, "Wrote %s\n", p)
+	}
+	if err != nil {
+		return fmt.Errorf("init %s: %w", dir, err)
+	}
+	fmt.Fprint(g.stdout, nextSteps(dir))
+	return nil
+}
+
+func nextSteps(dir string) string {
+	cd := ""
+	if dir != "." {
+		cd = fmt.Sprintf("  cd %s\n", dir)
+	}
+	return `
+Next steps:
+` + cd + `  # 1. set your organization id in certplan.yaml (spec.order.organization.id)
+  # 2. make a key and CSR for certs/example.yaml (keep the key out of Git):
+  mkdir -p csr
+  openssl req -new -newkey rsa:2048 -nodes -keyout example.key -out csr/example.csr \
+      -subj "/CN=www.example.com" -addext "subjectAltName=DNS:www.example.com,DNS:example.com"
+  # 3. check the manifests and see what would be ordered
+  certplan validate certs/
+  certplan plan certs/
+  # 4. add the repository secret DIGICERT_API_KEY (Settings > Secrets and variables > Actions),
+  #    push, and open a pull request: the plan appears as a comment; merging applies it.
+`
+}
