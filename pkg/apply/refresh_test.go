@@ -15,9 +15,9 @@ func TestRecordRefresh(t *testing.T) {
 		"not-asked":  {OrderID: 4, Status: state.StatusPending},
 	}}
 	facts := map[int64]certcentral.Order{
-		1: {ID: 1, Status: "issued", Certificate: certcentral.OrderCertificate{ID: 10, ValidTill: "2027-11-23"}},
-		2: {ID: 2, Status: "issued", Certificate: certcentral.OrderCertificate{ID: 20, ValidTill: "2027-01-01"}},
-		3: {ID: 3, Status: "revoked", Certificate: certcentral.OrderCertificate{ID: 30}},
+		1:  {ID: 1, Status: "issued", Certificate: certcentral.OrderCertificate{ID: 10, ValidTill: "2027-11-23"}},
+		2:  {ID: 2, Status: "issued", Certificate: certcentral.OrderCertificate{ID: 20, ValidTill: "2027-01-01"}},
+		3:  {ID: 3, Status: "revoked", Certificate: certcentral.OrderCertificate{ID: 30}},
 		99: {ID: 99, Status: "issued"},
 	}
 	j := &memJournal{}
