@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -75,6 +76,9 @@ func isPlanFile(args []string) bool {
 }
 
 func runApply(parent context.Context, g *globals, f *applyFlags, args []string) error {
+	if f.parallelism < 1 {
+		return fmt.Errorf("--parallelism %d: want 1 or more orders at once", f.parallelism)
+	}
 	if parent == nil {
 		parent = context.Background()
 	}
@@ -86,14 +90,20 @@ func runApply(parent context.Context, g *globals, f *applyFlags, args []string) 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+	var ordering atomic.Bool // set once orders may be in flight
 	go func() {
 		n := 0
 		for range sigs {
 			n++
-			if n == 1 {
+			switch {
+			case n == 1 && ordering.Load():
 				fmt.Fprintln(g.stderr, "\nInterrupted: no new orders will start; waiting for in-flight orders (Ctrl-C again to abort them).")
 				stopSoft()
-			} else {
+			case n == 1:
+				fmt.Fprintln(g.stderr, "\nInterrupted: nothing was ordered.")
+				stopSoft()
+				stopAbort()
+			default:
 				stopAbort()
 			}
 		}
@@ -105,17 +115,25 @@ func runApply(parent context.Context, g *globals, f *applyFlags, args []string) 
 		s, err = g.sessionFromPlanFile(soft, args[0])
 	} else {
 		s, err = g.prepare(soft, args, f.refresh, "apply")
+		if err == nil && s.plan.HasChanges() {
+			// Fail on a missing key before asking, not after.
+			_, err = g.client()
+		}
 		if err == nil {
-			err = g.confirm(s.plan, f.autoApprove)
+			err = g.confirm(soft, s.plan, f.autoApprove)
 		}
 	}
 	if err != nil {
 		if s != nil {
 			s.release()
 		}
+		if soft.Err() != nil {
+			return withCode(exitInterrupted, errors.New("interrupted before any order was placed: nothing was ordered"))
+		}
 		return err
 	}
 	defer s.release()
+	ordering.Store(true)
 
 	if !s.plan.HasChanges() {
 		if err := g.persistRefresh(s); err != nil {
@@ -143,6 +161,15 @@ func (g *globals) sessionFromPlanFile(ctx context.Context, path string) (*sessio
 	if s.loaded, err = g.loadState(s.statePath); err != nil {
 		return s, err
 	}
+	if s.loaded.Replayed != p.JournalRecords {
+		// An interrupted apply left a journal. Its intents may have placed
+		// orders the saved plan knows nothing about (a legacy v1 order above
+		// all, which no key can find): fold it and make the user plan again.
+		if err := g.fold(s.statePath); err != nil {
+			return s, err
+		}
+		return s, errors.New("saved plan is stale: an interrupted apply left a journal, now folded into the state; run `certplan plan` again (it resumes or blocks the interrupted orders)")
+	}
 	if err := plan.CheckFresh(p, s.loaded.State); err != nil {
 		return s, err
 	}
@@ -162,8 +189,9 @@ func (g *globals) sessionFromPlanFile(ctx context.Context, path string) (*sessio
 	return s, nil
 }
 
-// confirm shows the plan and asks for "yes" unless auto-approved.
-func (g *globals) confirm(p *plan.Plan, auto bool) error {
+// confirm shows the plan and asks for "yes" unless auto-approved. Ctrl-C
+// at the prompt cancels ctx and so the question.
+func (g *globals) confirm(ctx context.Context, p *plan.Plan, auto bool) error {
 	if err := plan.RenderText(g.stdout, p, useColor(g.stdout)); err != nil {
 		return err
 	}
@@ -174,9 +202,18 @@ func (g *globals) confirm(p *plan.Plan, auto bool) error {
 		return errors.New("refusing to ask for approval without a terminal: review the plan and re-run with --auto-approve, or apply a saved plan file (certplan plan --out FILE)")
 	}
 	fmt.Fprint(g.stdout, "\nDo you want to place these orders? Only 'yes' will be accepted: ")
-	line, _ := bufio.NewReader(g.stdin).ReadString('\n')
-	if strings.TrimSpace(line) != "yes" {
-		return errors.New("apply cancelled: nothing was ordered")
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(g.stdin).ReadString('\n')
+		answer <- line
+	}()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case line := <-answer:
+		if strings.TrimSpace(line) != "yes" {
+			return errors.New("apply cancelled: nothing was ordered")
+		}
 	}
 	return nil
 }
@@ -223,6 +260,8 @@ func (g *globals) execute(soft, abort context.Context, s *session, f *applyFlags
 	}
 	printSummary(g, rep)
 	switch {
+	case rep.Aborted != "":
+		return withCode(exitError, errors.New(rep.Aborted))
 	case rep.Interrupted:
 		return withCode(exitInterrupted, errors.New("interrupted: run apply again to resume"))
 	case rep.Failed() > 0:

@@ -17,6 +17,30 @@ import (
 	"github.com/certplan/certplan/pkg/state"
 )
 
+// check validates the shared flags and environment up front.
+func (g *globals) check() error {
+	if _, err := g.logger(); err != nil {
+		return err
+	}
+	if _, err := g.clock(); err != nil {
+		return err
+	}
+	if v := env(g.endpoint, "CERTPLAN_ENDPOINT"); v != "" {
+		if _, err := certcentral.ResolveEndpoint(v); err != nil {
+			return fmt.Errorf("--endpoint / CERTPLAN_ENDPOINT: %w", err)
+		}
+	}
+	if v := env(g.legacyEndpoint, "CERTPLAN_LEGACY_ENDPOINT"); v != "" {
+		if _, err := certcentral.ResolveLegacyEndpoint(v); err != nil {
+			return fmt.Errorf("--legacy-endpoint / CERTPLAN_LEGACY_ENDPOINT: %w", err)
+		}
+	}
+	if g.lockTimeout < 0 {
+		return fmt.Errorf("--lock-timeout %s: want 0 or more", g.lockTimeout)
+	}
+	return nil
+}
+
 // now returns the planning clock: --now, CERTPLAN_NOW, or the wall clock.
 func (g *globals) clock() (time.Time, error) {
 	v := env(g.now, "CERTPLAN_NOW")

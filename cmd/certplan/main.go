@@ -104,6 +104,9 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Example:       rootExample,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Check the shared flags before any command runs, so a typo is an
+		// error even when the command would not have used the value.
+		PersistentPreRunE: func(*cobra.Command, []string) error { return g.check() },
 	}
 	root.SetIn(stdin)
 	root.SetOut(stdout)

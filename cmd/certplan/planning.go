@@ -87,6 +87,7 @@ func (g *globals) prepare(ctx context.Context, paths []string, refresh bool, op 
 		// a saved plan records none (and is stale once any state exists).
 		s.plan.Lineage = ""
 	}
+	s.plan.JournalRecords = s.loaded.Replayed
 	s.facts = facts
 	return s, nil
 }

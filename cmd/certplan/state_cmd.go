@@ -43,7 +43,15 @@ func newStateListCmd(g *globals) *cobra.Command {
 			fmt.Fprintln(tw, "NAME\tPRODUCT\tORDER\tSTATUS\tVALID TILL")
 			for _, name := range l.State.Names() {
 				c := l.State.Certificates[name]
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", name, c.Product, c.OrderID, c.Status, c.ValidTill)
+				order := "-"
+				if c.OrderID != 0 {
+					order = strconv.FormatInt(c.OrderID, 10)
+				}
+				till := c.ValidTill
+				if till == "" {
+					till = "-"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, c.Product, order, c.Status, till)
 			}
 			return tw.Flush()
 		},
@@ -113,8 +121,10 @@ func newImportCmd(g *globals) *cobra.Command {
 		Short: "Adopt an order placed by hand into state (nothing is ordered)",
 		Long: `Read ORDER_ID from CertCentral and record it as NAME's current order, so a
 certificate ordered in the console comes under certplan without a new order.
-Write a manifest named NAME that matches the order; plan then shows no-op, or a
-renewal if the manifest differs.`,
+Write a manifest named NAME that matches the order. Plan then shows no-op: an
+imported order is renewed when its renewal window opens, and manifest changes
+take effect with that renewal (certplan never re-buys a certificate it did not
+order just because the manifest differs from it). See docs/importing.md.`,
 		Example: "  certplan import shop-frontend 1234567",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -84,6 +84,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 type Report struct {
 	Results     []Result // one per create/renew change, in name order
 	Interrupted bool     // the run was stopped before every order started
+	// Aborted says why the run stopped starting orders on its own (the API
+	// key was rejected), or "".
+	Aborted string
 }
 
 // Failed counts results whose outcome makes the run exit non-zero.
@@ -122,6 +125,9 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) Report {
 		wg       sync.WaitGroup
 		progress sync.Mutex
 		next     = make(chan int)
+		stop     = make(chan struct{}) // closed when a fatal failure is seen
+		stopOnce sync.Once
+		aborted  string
 	)
 	r := &runner{opts: opts}
 	for w := 0; w < opts.Parallelism && w < len(work); w++ {
@@ -131,30 +137,53 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) Report {
 			for i := range next {
 				res := r.order(work[i])
 				results[i] = res
-				if opts.Progress != nil {
-					progress.Lock()
-					opts.Progress(res)
-					progress.Unlock()
+				progress.Lock()
+				if res.fatal {
+					stopOnce.Do(func() {
+						aborted = "CertCentral rejected the credentials: check DIGICERT_API_KEY (and DIGICERT_ACCOUNT_ID for legacy v1); no further orders were started"
+						close(stop)
+					})
 				}
+				if opts.Progress != nil {
+					opts.Progress(res)
+				}
+				progress.Unlock()
 			}
 		}()
 	}
 	interrupted := false
+	skipReason := "not started: apply was interrupted"
+dispatch:
 	for i := range work {
-		select {
-		case <-ctx.Done():
+		// Stopping takes priority over dispatching: select picks at random
+		// among ready cases, so check first.
+		if ctx.Err() == nil {
+			select {
+			case <-stop:
+			default:
+				select {
+				case <-ctx.Done():
+				case <-stop:
+				case next <- i:
+					continue dispatch
+				}
+			}
+		}
+		if ctx.Err() != nil {
 			interrupted = true
-		case next <- i:
-			continue
+		} else {
+			skipReason = "not started: the API key was rejected"
 		}
 		for j := i; j < len(work); j++ {
-			results[j] = Result{Name: work[j].Name, Action: work[j].Action, Outcome: OutcomeSkipped,
-				Error: "not started: apply was interrupted"}
+			results[j] = Result{Name: work[j].Name, Action: work[j].Action, Outcome: OutcomeSkipped, Error: skipReason}
 		}
-		break
+		break dispatch
 	}
 	close(next)
 	wg.Wait()
+	if ctx.Err() != nil {
+		interrupted = true
+	}
 	sort.SliceStable(results, func(i, j int) bool { return results[i].Name < results[j].Name })
-	return Report{Results: results, Interrupted: interrupted}
+	return Report{Results: results, Interrupted: interrupted, Aborted: aborted}
 }

@@ -238,7 +238,17 @@ func TestOrderOutcomes(t *testing.T) {
 			wantRecords: []string{"intent"},
 		},
 		{
-			name: "every submission times out before commit: give up unresolved",
+			name: "a timed-out submission is never re-sent in the same run",
+			setup: func(f *fakeAPI, key string) {
+				f.place = func(string, int) (bool, error) {
+					return false, &url.Error{Op: "Post", URL: "http://127.0.0.1/x", Err: context.DeadlineExceeded}
+				}
+			},
+			want: OutcomeUnresolved, wantPlace: 1, wantOrders: 0,
+			wantRecords: []string{"intent"},
+		},
+		{
+			name: "every submission loses its connection before commit: give up unresolved",
 			setup: func(f *fakeAPI, key string) {
 				f.place = func(string, int) (bool, error) { return false, errLost }
 			},
@@ -391,5 +401,29 @@ func TestSecretsNeverJournaled(t *testing.T) {
 	}
 	if !strings.Contains(string(raw), spec.Sensitive) {
 		t.Fatal("journal should show the secret as (sensitive)")
+	}
+}
+
+func TestRejectedAPIKeyStopsTheRun(t *testing.T) {
+	f := newFake()
+	f.lookupErr = func(string, int) error {
+		return &certcentral.APIError{StatusCode: 401, Errors: []certcentral.ErrorDetail{{Code: "access_denied", Detail: "access_denied_invalid_key"}}}
+	}
+	var changes []plan.Change
+	for i := 0; i < 10; i++ {
+		changes = append(changes, change(fmt.Sprintf("c%02d", i), spec.SecureSiteFlex))
+	}
+	rep := Run(context.Background(), &plan.Plan{Changes: changes}, Options{API: f, Journal: &memJournal{}, Parallelism: 1, Recovery: noWait()})
+	if !strings.Contains(rep.Aborted, "DIGICERT_API_KEY") {
+		t.Fatalf("Aborted = %q, want it to name DIGICERT_API_KEY", rep.Aborted)
+	}
+	skipped := 0
+	for _, r := range rep.Results {
+		if r.Outcome == OutcomeSkipped {
+			skipped++
+		}
+	}
+	if skipped < 8 || f.totalPlaced() != 0 {
+		t.Fatalf("skipped %d of 10, placed %d: want the run to stop after the first rejection", skipped, f.totalPlaced())
 	}
 }

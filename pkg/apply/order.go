@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 
 	"github.com/certplan/certplan/pkg/certcentral"
@@ -21,7 +22,7 @@ var errNoOrder = errors.New("no order with this alternative_order_id")
 // order carries one change through intent, look-up, submission and outcome.
 func (r *runner) order(ch plan.Change) Result {
 	ctx := r.opts.Abort
-	res := Result{Name: ch.Name, Action: ch.Action}
+	res := Result{Name: ch.Name, Action: ch.Action, key: ch.AlternativeOrderID}
 	intent := state.Record{
 		Type:               state.RecordIntent,
 		Name:               ch.Name,
@@ -56,6 +57,7 @@ func (r *runner) order(ch plan.Change) Result {
 	// 2. Submit; after any failure that may have reached the server, look up
 	//    again before submitting again.
 	rec := r.opts.Recovery
+	ambiguous := false // an earlier attempt may have created the order
 	for attempt := 1; ; attempt++ {
 		resp, err := r.opts.API.PlaceOrder(ctx, ch.Product, body)
 		if err == nil {
@@ -65,16 +67,33 @@ func (r *runner) order(ch plan.Change) Result {
 		if certcentral.IsDuplicateAlternativeID(err) {
 			// The account requires unique ids and one exists: it is ours.
 			facts, lerr := r.lookup(ctx, ch.AlternativeOrderID)
-			if lerr != nil {
-				return r.unresolved(res, fmt.Errorf("order exists (%v) but the look-up failed: %w", err, lerr))
+			switch {
+			case lerr == nil:
+				return r.record(res, intent, facts, OutcomeAdopted)
+			case errors.Is(lerr, errNoOrder) && !ambiguous:
+				// Not a duplicate after all (some other alternative_order_id
+				// problem): nothing was created.
+				return r.nothingCreated(res, intent, err)
 			}
-			return r.record(res, intent, facts, OutcomeAdopted)
+			return r.unresolved(res, fmt.Errorf("CertCentral says the order exists (%v) but the look-up did not find it: %w", err, lerr))
 		}
 		if certcentral.NothingCreated(err) {
+			if ambiguous {
+				// This attempt created nothing, but an earlier one may have:
+				// keep the intent open so the next run looks it up again.
+				return r.unresolved(res, fmt.Errorf("an earlier attempt's outcome is unknown and the retry failed: %w", err))
+			}
 			return r.nothingCreated(res, intent, err)
 		}
+		ambiguous = true
 		r.opts.Logger.Warn().Str("name", ch.Name).Int("attempt", attempt).Err(err).
 			Msg("order submission outcome unknown; looking the key up before any retry")
+		if timedOut(err) {
+			// A request that timed out may still be committing inside
+			// CertCentral, where a look-up cannot see it yet. Never re-submit
+			// in this run: the next run looks the key up minutes later.
+			return r.unresolved(res, fmt.Errorf("submission timed out; not re-submitted in this run: %w", err))
+		}
 		if attempt >= rec.Attempts {
 			return r.unresolved(res, fmt.Errorf("submission outcome unknown after %d attempts: %w", attempt, err))
 		}
@@ -90,6 +109,16 @@ func (r *runner) order(ch plan.Change) Result {
 		}
 		// Provably not there: safe to submit again with the same key.
 	}
+}
+
+// timedOut reports whether err is a timeout (as opposed to a reset, EOF or
+// 5xx, after which the server has answered or dropped the request).
+func timedOut(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // lookup finds the order carrying altID. With several (an account without
@@ -185,11 +214,20 @@ func (r *runner) nothingCreated(res Result, intent state.Record, cause error) Re
 func (r *runner) fail(res Result, err error) Result {
 	res.Outcome = OutcomeFailed
 	res.Error = err.Error()
+	res.fatal = authFailure(err)
 	return res
 }
 
 func (r *runner) unresolved(res Result, err error) Result {
 	res.Outcome = OutcomeUnresolved
-	res.Error = err.Error() + " (the intent stays journaled; the next apply resumes it with the same key)"
+	res.Error = err.Error() + " (the intent stays journaled; the next apply resumes it with the same alternative_order_id)"
+	res.fatal = authFailure(err)
 	return res
+}
+
+// authFailure reports whether CertCentral rejected the credentials: every
+// other order would fail the same way.
+func authFailure(err error) bool {
+	var apiErr *certcentral.APIError
+	return errors.As(err, &apiErr) && (apiErr.StatusCode == 401 || apiErr.StatusCode == 403)
 }

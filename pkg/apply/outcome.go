@@ -46,4 +46,10 @@ type Result struct {
 	OrderID int64        `json:"order_id,omitempty"`
 	Status  string       `json:"status,omitempty"`
 	Error   string       `json:"error,omitempty"` // redacted
+
+	key string // the alternative_order_id it was placed with
+
+	// fatal: the failure will hit every other order too (the API key was
+	// rejected), so the run stops starting new ones.
+	fatal bool
 }

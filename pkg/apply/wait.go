@@ -46,6 +46,9 @@ func Wait(ctx context.Context, rep Report, opts WaitOptions) {
 				continue
 			}
 			facts := FactsFromOrder(info)
+			if facts.AlternativeOrderID == "" {
+				facts.AlternativeOrderID = r.key
+			}
 			if string(facts.Status) != r.Status {
 				rec := state.Record{Type: state.RecordOutcome, Name: r.Name, Action: r.Action,
 					AlternativeOrderID: facts.AlternativeOrderID, Order: &facts}

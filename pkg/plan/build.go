@@ -59,6 +59,9 @@ func Build(in Input) *Plan {
 		default:
 			p.Summary.NoOp++
 		}
+		if ch.Blocked {
+			p.Summary.Blocked++
+		}
 	}
 	for name := range st.Certificates {
 		if !declared[name] {

@@ -17,7 +17,7 @@ func CheckFresh(p *Plan, st *state.State) error {
 	if p.Lineage == "" {
 		// Planned against a state that did not exist yet.
 		if st.Serial != p.Serial || len(st.Certificates) > 0 {
-			return fmt.Errorf("saved plan is stale: it was made against an empty state, but the state now has serial %d and %d certificates; run `certplan plan` again", st.Serial, len(st.Certificates))
+			return fmt.Errorf("saved plan is stale: it was made against an empty state, but the state now has serial %d and %d %s; run `certplan plan` again", st.Serial, len(st.Certificates), plural(int64(len(st.Certificates)), "certificate"))
 		}
 		return nil
 	}

@@ -38,13 +38,17 @@ type Input struct {
 
 // Plan is the result of planning.
 type Plan struct {
-	FormatVersion   string    `json:"format_version"`
-	CertplanVersion string    `json:"certplan_version"`
-	Lineage         string    `json:"lineage"`
-	Serial          int64     `json:"serial"`
-	StatePath       string    `json:"state_path,omitempty"`
-	PlannedAt       time.Time `json:"planned_at"`
-	Summary         Summary   `json:"summary"`
+	FormatVersion   string `json:"format_version"`
+	CertplanVersion string `json:"certplan_version"`
+	Lineage         string `json:"lineage"`
+	Serial          int64  `json:"serial"`
+	StatePath       string `json:"state_path,omitempty"`
+	// JournalRecords is how many leftover journal records (an interrupted
+	// apply) the state had when this plan was made; apply refuses a plan
+	// file when that changed.
+	JournalRecords int       `json:"journal_records,omitempty"`
+	PlannedAt      time.Time `json:"planned_at"`
+	Summary        Summary   `json:"summary"`
 	// Changes has one entry per manifest certificate, in name order, no-ops included.
 	Changes []Change `json:"changes"`
 	// Orphaned lists names in state that no manifest declares; they are left alone.
@@ -60,6 +64,9 @@ type Summary struct {
 	Renew    int `json:"renew"`
 	NoOp     int `json:"no_op"`
 	Orphaned int `json:"orphaned"`
+	// Blocked counts no-ops that need a person (a legacy order whose outcome
+	// is unknown, a renewal placed outside certplan): included in NoOp.
+	Blocked int `json:"blocked"`
 }
 
 // Change is the planned action for one manifest certificate.

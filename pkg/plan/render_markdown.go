@@ -27,7 +27,11 @@ const (
 // the summary line and table header are always present.
 func RenderMarkdown(w io.Writer, p *Plan) error {
 	m := mdWriter{limit: MarkdownLimit - markdownReserve}
-	m.always(MarkdownMarker + "\n### certplan plan\n\n" + SummaryLine(p) + "\n")
+	head := MarkdownMarker + "\n### certplan plan\n\n" + SummaryLine(p) + "\n"
+	if b := BlockedLine(p); b != "" {
+		head += "\n**" + b + "**\n"
+	}
+	m.always(head)
 
 	if len(p.Drift) > 0 {
 		m.always("\n**Changed outside certplan (drift)**\n\n")

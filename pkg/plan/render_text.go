@@ -95,6 +95,9 @@ func RenderText(w io.Writer, p *Plan, color bool) error {
 		}
 		t.line()
 	}
+	if b := BlockedLine(p); b != "" {
+		t.line(t.style(ansiBold, b))
+	}
 	t.line(t.style(ansiBold, SummaryLine(p)))
 	return t.w.Flush()
 }

@@ -64,10 +64,24 @@ func diffSymbol(d DiffEntry) string {
 // ordered, "No changes. 43 certificates up to date."
 func SummaryLine(p *Plan) string {
 	s := p.Summary
+	line := sprintf("Plan: %d to create, %d to renew, %d unchanged.", s.Create, s.Renew, s.NoOp)
 	if s.Create == 0 && s.Renew == 0 {
-		return sprintf("No changes. %d %s up to date.", s.NoOp, plural(int64(s.NoOp), "certificate"))
+		line = sprintf("No changes. %d %s up to date.", s.NoOp-s.Blocked, plural(int64(s.NoOp-s.Blocked), "certificate"))
 	}
-	return sprintf("Plan: %d to create, %d to renew, %d unchanged.", s.Create, s.Renew, s.NoOp)
+	return line
+}
+
+// BlockedLine says how many certificates need a person, or "" when none.
+// Renderers print it just before the summary line so CI logs show it.
+func BlockedLine(p *Plan) string {
+	if p.Summary.Blocked == 0 {
+		return ""
+	}
+	n := p.Summary.Blocked
+	if n == 1 {
+		return "Attention: 1 certificate is blocked and will not be ordered until a person resolves it (see above)."
+	}
+	return sprintf("Attention: %d certificates are blocked and will not be ordered until a person resolves them (see above).", n)
 }
 
 // noteworthy reports whether a change is worth listing: anything ordered, and

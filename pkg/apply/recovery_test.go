@@ -1,0 +1,84 @@
+package apply
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/plan"
+	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/state"
+)
+
+// once ctx is cancelled (Ctrl-C) Run must not start another order.
+// Run's dispatch loop selects between <-ctx.Done() and next <- i; when both
+// are ready Go picks one at random, so an order can start after Ctrl-C.
+func TestCancelledRunStartsNothing(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f := newFake()
+	changes := make([]plan.Change, 0, 50)
+	for i := range 50 {
+		changes = append(changes, change(string(rune('a'+i%26))+string(rune('a'+i/26)), spec.SecureSiteFlex))
+	}
+	for trial := range 2000 {
+		rep := Run(ctx, &plan.Plan{Changes: changes}, Options{API: f, Journal: &memJournal{}, Parallelism: 4, Recovery: noWait()})
+		if !rep.Interrupted {
+			t.Errorf("trial %d: Interrupted = false with a cancelled context", trial)
+		}
+		if n := f.totalPlaced(); n != 0 {
+			t.Fatalf("trial %d: %d orders placed after the run was cancelled, want 0", trial, n)
+		}
+	}
+}
+
+// lateCommitAPI models the window docs/idempotency.md names: the first POST
+// times out on our side but commits inside CertCentral after the look-up ran;
+// the second POST is refused with a 429 (or any 4xx).
+type lateCommitAPI struct {
+	mu    sync.Mutex
+	posts int
+}
+
+func (a *lateCommitAPI) OrdersByAlternateID(context.Context, string) ([]certcentral.AlternateOrder, error) {
+	return nil, nil // the late commit is not visible yet
+}
+
+func (a *lateCommitAPI) PlaceOrder(context.Context, spec.Product, []byte) (*certcentral.PlaceOrderResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.posts++
+	if a.posts == 1 {
+		return nil, errLost // may have been committed
+	}
+	return nil, &certcentral.APIError{StatusCode: 429, Errors: []certcentral.ErrorDetail{{Code: "request_limit_exceeded"}}}
+}
+
+func (a *lateCommitAPI) OrderInfo(context.Context, int64) (*certcentral.Order, error) {
+	return nil, &certcentral.APIError{StatusCode: 404}
+}
+
+func (a *lateCommitAPI) PlaceLegacyOrder(context.Context, map[string]string) (int64, error) {
+	return 0, nil
+}
+
+// after an attempt whose outcome is unknown, a later attempt that
+// "provably created nothing" proves nothing about the earlier one. The run
+// must not journal nothing_created (which closes the intent, so a manifest
+// edit before the next run orders under a new key: a duplicate) and must not
+// tell the user "failed" (= nothing was ordered).
+func TestNothingCreatedAfterAmbiguousAttempt(t *testing.T) {
+	api := &lateCommitAPI{}
+	j := &memJournal{}
+	rep := Run(context.Background(), &plan.Plan{Changes: []plan.Change{change("shop", spec.SecureSiteFlex)}},
+		Options{API: api, Journal: j, Recovery: noWait()})
+	if got := rep.Results[0].Outcome; got != OutcomeUnresolved {
+		t.Errorf("outcome = %s, want %s (the first POST may have committed)", got, OutcomeUnresolved)
+	}
+	for _, r := range j.recs {
+		if r.Type == state.RecordFailure && r.NothingCreated {
+			t.Errorf("journaled nothing_created after an outcome-unknown attempt: %+v", r)
+		}
+	}
+}
