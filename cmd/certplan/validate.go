@@ -18,8 +18,10 @@ RSA >= 2048 or ECDSA P-256/P-384), unique names, and secrets given only as
 file:line:column: field.path: message. Warnings do not fail the run.
 
 PATH may be files or directories (walked recursively for *.yaml and *.yml); the
-default is the current directory. The nearest certplan.yaml at or above each
-PATH is loaded too, for its Defaults.
+default is the current directory. YAML files found in directories that have no
+apiVersion or kind (CI pipelines and the like) are skipped and listed. The
+nearest certplan.yaml at or above each PATH is loaded too, for its Defaults.
+See docs/manifests.md.
 
 Exit codes: 0 valid (warnings allowed), 3 invalid manifests, 1 other errors.`
 
@@ -86,7 +88,11 @@ func validateSummary(res *spec.Result) string {
 	if len(res.Certificates) != res.Manifests {
 		valid = fmt.Sprintf("%d of %d %s valid", len(res.Certificates), res.Manifests, plural(res.Manifests, "manifest"))
 	}
-	return fmt.Sprintf("%s, %d %s, %d %s", valid, errs, plural(errs, "error"), warns, plural(warns, "warning"))
+	out := fmt.Sprintf("%s, %d %s, %d %s", valid, errs, plural(errs, "error"), warns, plural(warns, "warning"))
+	if n := len(res.Skipped); n > 0 {
+		out += fmt.Sprintf(" (skipped %d other YAML %s: %s)", n, plural(n, "file"), strings.Join(res.Skipped, ", "))
+	}
+	return out
 }
 
 func plural(n int, word string) string {
@@ -103,6 +109,8 @@ type validateJSON struct {
 	Errors      int              `json:"errors"`
 	Warnings    int              `json:"warnings"`
 	Diagnostics []diagnosticJSON `json:"diagnostics"`
+	Files       []string         `json:"files"`   // manifest files read
+	Skipped     []string         `json:"skipped"` // YAML files found that are not manifests
 }
 
 type diagnosticJSON struct {
@@ -116,7 +124,10 @@ type diagnosticJSON struct {
 
 func renderValidateJSON(w io.Writer, res *spec.Result) error {
 	errs, warns := res.Counts()
-	out := validateJSON{Valid: errs == 0, Manifests: res.Manifests, Errors: errs, Warnings: warns, Diagnostics: []diagnosticJSON{}}
+	out := validateJSON{
+		Valid: errs == 0, Manifests: res.Manifests, Errors: errs, Warnings: warns,
+		Diagnostics: []diagnosticJSON{}, Files: nonNil(res.Files), Skipped: nonNil(res.Skipped),
+	}
 	for _, d := range res.Diagnostics {
 		out.Diagnostics = append(out.Diagnostics, diagnosticJSON{
 			File: d.Pos.File, Line: d.Pos.Line, Column: d.Pos.Col,
@@ -127,6 +138,13 @@ func renderValidateJSON(w io.Writer, res *spec.Result) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(out)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // renderValidateGitHub prints GitHub Actions workflow commands, which GitHub

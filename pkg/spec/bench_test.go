@@ -15,11 +15,11 @@ import (
 func BenchmarkLoad10k(b *testing.B) {
 	dir := b.TempDir()
 	writeTree(b, dir, map[string]string{
-		".git/HEAD":      "ref: refs/heads/main\n",
-		"csr/0.csr":      "@csr:rsa2048.csr",
-		"csr/1.csr":      "@csr:ecp256.csr",
-		"csr/2.csr":      "@csr:ecp384.csr",
-		"csr/3.csr":      "@csr:rsa2048.csr",
+		".git/HEAD":     "ref: refs/heads/main\n",
+		"csr/0.csr":     "@csr:rsa2048.csr",
+		"csr/1.csr":     "@csr:ecp256.csr",
+		"csr/2.csr":     "@csr:ecp384.csr",
+		"csr/3.csr":     "@csr:rsa2048.csr",
 		"certplan.yaml": defaultsYAML("[ssl_securesite_flex]", "organization: {id: 123456}\npayment_method: balance\ncertificate: {signature_hash: sha256}\n"),
 	})
 	const n = 10_000

@@ -151,11 +151,11 @@ func TestDefaultsDiagnostics(t *testing.T) {
 
 func TestProjectFileIsFoundAboveThePath(t *testing.T) {
 	files := map[string]string{
-		"certplan.yaml":       defaultsYAML("", "organization: {id: 1}\ncertificate: {signature_hash: sha256}\n"),
-		"certs/csr.pem":       "@csr:rsa2048.csr",
-		"certs/web/shop.yml":  certYAML("shop", "ssl_securesite_flex", partialSecureSite),
+		"certplan.yaml":        defaultsYAML("", "organization: {id: 1}\ncertificate: {signature_hash: sha256}\n"),
+		"certs/csr.pem":        "@csr:rsa2048.csr",
+		"certs/web/shop.yml":   certYAML("shop", "ssl_securesite_flex", partialSecureSite),
 		"certs/.hidden/x.yaml": "not: [valid",
-		"certs/web/notes.txt": "not: [valid",
+		"certs/web/notes.txt":  "not: [valid",
 	}
 	files["certs/web/csr.pem"] = files["certs/csr.pem"]
 	res := loadIn(t, files, "certs")

@@ -33,8 +33,8 @@ const (
 // explainer turns validation errors of one document into diagnostics.
 type explainer struct {
 	v    *validator
-	doc  *tree // positions
-	inst any   // the validated JSON value
+	doc  *tree  // positions
+	inst any    // the validated JSON value
 	file string // the document's file
 }
 
@@ -113,9 +113,9 @@ func (x *explainer) leaves(e *jsonschema.ValidationError) []problem {
 
 func (x *explainer) bestBranch(e *jsonschema.ValidationError) []problem {
 	type branch struct {
-		problems []problem
+		problems  []problem
 		shapeMiss bool // failed on the value's type or a const: a different alternative
-		depth    int
+		depth     int
 	}
 	branches := make([]branch, len(e.Causes))
 	allRequired, allType := true, true

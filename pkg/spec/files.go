@@ -25,18 +25,21 @@ const ProjectFile = "certplan.yaml"
 // hidden directories such as .git), files are taken as given, and the nearest
 // certplan.yaml above each path is added. The error is for a path that cannot
 // be read at all.
-func collectFiles(paths []string) ([]string, error) {
-	seen := map[string]bool{} // by absolute path
-	var files []string
-	add := func(p string) {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			abs = p
+func collectFiles(paths []string) ([]candidate, error) {
+	seen := map[string]int{} // absolute path -> index in files
+	var files []candidate
+	wd, _ := os.Getwd()
+	add := func(p string, named bool) {
+		abs := p
+		if !filepath.IsAbs(p) {
+			abs = filepath.Join(wd, p)
 		}
-		if !seen[abs] {
-			seen[abs] = true
-			files = append(files, filepath.Clean(p))
+		if i, ok := seen[abs]; ok {
+			files[i].named = files[i].named || named
+			return
 		}
+		seen[abs] = len(files)
+		files = append(files, candidate{path: filepath.Clean(p), named: named})
 	}
 	for _, root := range paths {
 		info, err := os.Stat(root)
@@ -44,7 +47,7 @@ func collectFiles(paths []string) ([]string, error) {
 			return nil, fmt.Errorf("read manifests: %w", err)
 		}
 		if !info.IsDir() {
-			add(root)
+			add(root, true)
 		} else {
 			err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 				if err != nil {
@@ -56,8 +59,8 @@ func collectFiles(paths []string) ([]string, error) {
 					}
 					return nil
 				}
-				if isManifestName(d.Name()) && d.Type().IsRegular() {
-					add(p)
+				if isManifestName(d.Name()) && isRegularFile(p, d) {
+					add(p, false)
 				}
 				return nil
 			})
@@ -66,11 +69,31 @@ func collectFiles(paths []string) ([]string, error) {
 			}
 		}
 		if pf, ok := findProjectFile(root, info.IsDir()); ok {
-			add(pf)
+			add(pf, true)
 		}
 	}
-	sort.Strings(files)
+	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
 	return files, nil
+}
+
+// candidate is a file that may hold manifests.
+type candidate struct {
+	path string
+	// named is true for a file given by name (or the project file): it is
+	// always a manifest file. A file found by walking a directory that has
+	// no apiVersion or kind in any document is some other YAML (a CI
+	// pipeline, a compose file) and is skipped.
+	named bool
+}
+
+// isRegularFile reports whether a walked entry is a regular file, following
+// a symbolic link to one.
+func isRegularFile(path string, d fs.DirEntry) bool {
+	if d.Type()&fs.ModeSymlink != 0 {
+		info, err := os.Stat(path)
+		return err == nil && info.Mode().IsRegular()
+	}
+	return d.Type().IsRegular()
 }
 
 func isManifestName(name string) bool {
@@ -106,19 +129,28 @@ func findProjectFile(path string, isDir bool) (string, bool) {
 // readLimited reads a file of at most MaxFileSize bytes. tooBig reports a file
 // that is larger (its content is then not returned).
 func readLimited(path string) (data []byte, tooBig bool, err error) {
-	f, err := os.Open(path)
+	r, err := openRaw(path)
 	if err != nil {
 		return nil, false, err
 	}
-	defer f.Close()
-	data, err = io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, false, err
+	defer r.Close()
+	data = make([]byte, 0, 2048) // most manifests fit: one read, then EOF
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if len(data) > MaxFileSize {
+			return nil, true, nil
+		}
+		if err == io.EOF {
+			return data, false, nil
+		}
+		if err != nil {
+			return nil, false, &fs.PathError{Op: "read", Path: path, Err: err}
+		}
 	}
-	if len(data) > MaxFileSize {
-		return nil, true, nil
-	}
-	return data, false, nil
 }
 
 // digest is the hex SHA-256 of data.
@@ -139,15 +171,38 @@ func FileDigest(path string) (string, error) {
 
 // loadedFile is one manifest file after reading and parsing.
 type loadedFile struct {
-	path   string
-	digest string
-	docs   []*rawDoc
-	diags  []Diagnostic
-	err    error // the file could not be read at all
+	path    string
+	digest  string
+	docs    []*rawDoc
+	diags   []Diagnostic
+	err     error // the file could not be read at all
+	foreign bool  // not a manifest file: skipped
 }
 
 // loadFile reads and parses one manifest file.
-func loadFile(path string) loadedFile {
+func loadFile(c candidate) loadedFile {
+	lf := readManifestFile(c.path)
+	if !c.named && lf.err == nil && isForeign(lf) {
+		return loadedFile{path: c.path, foreign: true}
+	}
+	return lf
+}
+
+// isForeign reports whether a file parsed cleanly and none of its documents
+// has an apiVersion or kind: YAML that is not meant for certplan.
+func isForeign(lf loadedFile) bool {
+	if hasErrors(lf.diags) {
+		return false
+	}
+	for _, d := range lf.docs {
+		if d.root.field("apiVersion") != nil || d.root.field("kind") != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func readManifestFile(path string) loadedFile {
 	lf := loadedFile{path: path}
 	data, tooBig, err := readLimited(path)
 	switch {

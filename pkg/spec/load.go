@@ -19,6 +19,9 @@ type Result struct {
 	Diagnostics []Diagnostic
 	// Files are the manifest files read, sorted.
 	Files []string
+	// Skipped are YAML files found in directories that are not manifests (no
+	// document has an apiVersion or kind, e.g. CI pipelines), sorted.
+	Skipped []string
 	// FileDigests maps each file of Files to the hex SHA-256 of its content
 	// (absent for a file too large to read). Plan files record them.
 	FileDigests map[string]string
@@ -76,13 +79,18 @@ func load(paths []string, v *validator) (*Result, error) {
 		return nil, err
 	}
 	loaded := parallel(files, loadFile)
-	res := &Result{Files: files, FileDigests: make(map[string]string, len(files))}
+	res := &Result{FileDigests: make(map[string]string, len(files))}
 	var diags []Diagnostic
 	var certs, defaults, others []*rawDoc
 	for _, lf := range loaded {
 		if lf.err != nil {
 			return nil, lf.err
 		}
+		if lf.foreign {
+			res.Skipped = append(res.Skipped, lf.path)
+			continue
+		}
+		res.Files = append(res.Files, lf.path)
 		if lf.digest != "" {
 			res.FileDigests[lf.path] = lf.digest
 		}
@@ -142,7 +150,7 @@ type certOutcome struct {
 func (l *loader) certificate(doc *rawDoc) (out certOutcome) {
 	start := doc.root.pos()
 	defer func() {
-		doc.root = nil // 10,000 trees add up: let the collector have this one now
+		doc.root = nil                // 10,000 trees add up: let the collector have this one now
 		if r := recover(); r != nil { // a bug must not take the run down
 			out = certOutcome{diags: []Diagnostic{errorAt(start, "", "internal error while checking this document: %v", r)}}
 		}
@@ -164,7 +172,7 @@ func (l *loader) certificate(doc *rawDoc) (out certOutcome) {
 		}
 		csrText = c.text
 	}
-	diags = append(diags, l.validate(root, inst, owned)...)
+	diags = append(diags, l.validate(root, inst, owned, l.v.validateCertificate)...)
 	if hasErrors(diags) {
 		return certOutcome{diags: diags}
 	}
@@ -182,14 +190,14 @@ func (l *loader) checkDocument(doc *rawDoc) (diags []Diagnostic) {
 	}()
 	owned := map[string]bool{}
 	diags = orderChecks(doc.root.field("spec").field("order"), owned)
-	return append(diags, l.validate(doc.root, doc.root.toJSON(), owned)...)
+	return append(diags, l.validate(doc.root, doc.root.toJSON(), owned, l.v.schema.Validate)...)
 }
 
-// validate checks inst (the JSON value of root) against the manifest schema
-// and reports deprecated fields.
-func (l *loader) validate(root *tree, inst any, owned map[string]bool) []Diagnostic {
+// validate checks inst (the JSON value of root) with check (the manifest
+// schema) and reports deprecated fields.
+func (l *loader) validate(root *tree, inst any, owned map[string]bool, check func(any) error) []Diagnostic {
 	var diags []Diagnostic
-	if err := l.v.schema.Validate(inst); err != nil {
+	if err := check(inst); err != nil {
 		x := explainer{v: l.v, doc: root, inst: inst, file: root.file}
 		diags = append(diags, x.diagnostics(err, skipOwned(owned))...)
 	}

@@ -2,6 +2,8 @@ package spec
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -26,6 +28,7 @@ func TestLoadRules(t *testing.T) {
 	tests := []struct {
 		name  string
 		files map[string]string
+		paths []string // default "."
 		want  []string
 	}{
 		{
@@ -159,8 +162,8 @@ billing_address: {address: x, city: y, country: us}
 		{
 			name: "CSR path is relative to the manifest",
 			files: map[string]string{
-				"csr/shop.csr":   "@csr:rsa2048.csr",
-				"certs/a.yaml":   certYAML("shop", "ssl_securesite_flex", strings.Replace(validSecureSite, "csr.pem", "../csr/shop.csr", 1)),
+				"csr/shop.csr":    "@csr:rsa2048.csr",
+				"certs/a.yaml":    certYAML("shop", "ssl_securesite_flex", strings.Replace(validSecureSite, "csr.pem", "../csr/shop.csr", 1)),
 				"notes/readme.md": "not yaml",
 			},
 		},
@@ -184,7 +187,7 @@ org_contact_telephone: "801-555-0100"
 			want: []string{"a.yaml:8:10: warning: spec.order.csr: CSR names differ from common_name/sans (in the CSR only: www.shop.example.com; in the manifest only: www.example.com); the certificate gets the manifest's names"},
 		},
 		{
-			name: "kind and apiVersion",
+			name:  "kind and apiVersion",
 			files: map[string]string{"a.yaml": "apiVersion: certplan/v2\nkind: Certificat\nspec: {}\n"},
 			want: []string{
 				`a.yaml:1:13: apiVersion: must be "certplan/v1", got "certplan/v2"`,
@@ -203,9 +206,31 @@ org_contact_telephone: "801-555-0100"
 			want: []string{"a.yaml:30:29: spec.order.order_validity.years: must be <= 3, got 9"},
 		},
 		{
-			name:  "empty file",
+			name:  "empty file named on the command line",
 			files: map[string]string{"a.yaml": "# nothing\n"},
+			paths: []string{"a.yaml"},
 			want:  []string{"a.yaml: warning: no YAML documents in this file"},
+		},
+		{
+			name:  "other YAML named on the command line is checked",
+			files: map[string]string{"ci.yml": "stages: [test]\n"},
+			paths: []string{"ci.yml"},
+			want: []string{
+				`ci.yml:1:1: missing required field "apiVersion"`,
+				`ci.yml:1:1: missing required field "kind"`,
+				`ci.yml:1:1: missing required field "spec"`,
+				`ci.yml:1:1: unknown field "stages"`,
+			},
+		},
+		{
+			name:  "a document without apiVersion next to manifests is checked",
+			files: with(map[string]string{"a.yaml": certYAML("shop", "ssl_securesite_flex", validSecureSite) + "---\nname: x\n"}),
+			want: []string{
+				`a.yaml:16:1: missing required field "apiVersion"`,
+				`a.yaml:16:1: missing required field "kind"`,
+				`a.yaml:16:1: missing required field "spec"`,
+				`a.yaml:16:1: unknown field "name"`,
+			},
 		},
 		{
 			name:  "duplicate keys",
@@ -252,7 +277,7 @@ org_contact_telephone: "801-555-0100"
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := loadIn(t, tt.files)
+			res := loadIn(t, tt.files, tt.paths...)
 			if diff := cmp.Diff(tt.want, diagStrings(res.Diagnostics), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("diagnostics (-want +got):\n%s", diff)
 			}
@@ -283,5 +308,61 @@ func TestHugeMapping(t *testing.T) {
 	}
 	if unknown != n {
 		t.Errorf("got %d unknown-field diagnostics, want %d", unknown, n)
+	}
+}
+
+// YAML files found in a directory that are not manifests (no document has
+// apiVersion or kind: CI pipelines, empty files) are skipped and listed.
+func TestForeignYAMLIsSkipped(t *testing.T) {
+	res := loadIn(t, map[string]string{
+		"csr.pem":          "@csr:rsa2048.csr",
+		"a.yaml":           certYAML("shop", "ssl_securesite_flex", validSecureSite),
+		"ci/pipeline.yml":  "stages: [test]\njobs:\n  - run: make\n",
+		"ci/empty.yaml":    "# nothing yet\n",
+		"ci/compose.yaml":  "services: {web: {image: x}}\n---\nversion: 3\n",
+		"ci/broken.yaml":   "a: [unclosed\n",
+		"ci/dupe-keys.yml": "a: 1\na: 2\n",
+	})
+	wantSkipped := []string{"ci/compose.yaml", "ci/empty.yaml", "ci/pipeline.yml"}
+	if diff := cmp.Diff(wantSkipped, res.Skipped); diff != "" {
+		t.Errorf("Skipped (-want +got):\n%s", diff)
+	}
+	wantFiles := []string{"a.yaml", "ci/broken.yaml", "ci/dupe-keys.yml"}
+	if diff := cmp.Diff(wantFiles, res.Files); diff != "" {
+		t.Errorf("Files (-want +got):\n%s", diff)
+	}
+	want := []string{ // a broken file is never skipped: it may be a manifest
+		"ci/broken.yaml:1:1: invalid YAML: did not find expected ',' or ']'",
+		`ci/dupe-keys.yml:1:1: missing required field "apiVersion"`,
+		`ci/dupe-keys.yml:1:1: missing required field "kind"`,
+		`ci/dupe-keys.yml:1:1: missing required field "spec"`,
+		`ci/dupe-keys.yml:1:1: unknown field "a"`,
+		`ci/dupe-keys.yml:2:1: a: duplicate key "a" (first at line 1)`,
+	}
+	if diff := cmp.Diff(want, diagStrings(res.Diagnostics)); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+}
+
+func TestSymlinkedManifestIsRead(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		".git/HEAD":        "ref: refs/heads/main\n",
+		"shared/shop.yaml": certYAML("shop", "ssl_securesite_flex", strings.Replace(validSecureSite, "csr.pem", "../shared/csr.pem", 1)),
+		"shared/csr.pem":   "@csr:rsa2048.csr",
+	})
+	if err := os.Mkdir(filepath.Join(dir, "certs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../shared/shop.yaml", filepath.Join(dir, "certs", "shop.yaml")); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	t.Chdir(dir)
+	res, err := Load([]string{"certs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Diagnostics) != 0 || len(res.Certificates) != 1 {
+		t.Fatalf("got %d certificates, diagnostics %v", len(res.Certificates), diagStrings(res.Diagnostics))
 	}
 }

@@ -40,6 +40,9 @@ type validator struct {
 	// deprecatedAnywhere is set when a deprecated schema is not tied to a name.
 	deprecatedNames    map[string]bool
 	deprecatedAnywhere bool
+	// dispatch validates Certificates faster when the schema's product
+	// dispatch has the expected shape; nil otherwise. See dispatch.go.
+	dispatch *dispatch
 }
 
 var (
@@ -85,6 +88,10 @@ func newValidator(fsys fs.FS, baseURL string) (*validator, error) {
 	}
 	v.schema = s
 	v.markDeprecated()
+	manifest, _ := fs.ReadFile(fsys, manifestSchema)
+	if v.dispatch, err = newDispatch(c, v.raw, manifest, baseURL); err != nil {
+		return nil, fmt.Errorf("compile schemas: %w", err)
+	}
 	return v, nil
 }
 

@@ -13,7 +13,7 @@ const Sensitive = "(sensitive)"
 // reference itself is not secret and may be stored in plan files.
 type SecretRef struct {
 	Env  string `json:"env,omitempty"`
-	File string `json:"file,omitempty"` // absolute, or relative to the working directory
+	File string `json:"file,omitempty"` // made absolute at load time (a manifest names it relative to itself)
 }
 
 func (r SecretRef) String() string {

@@ -27,8 +27,8 @@ type tree struct {
 	entries []entry        // kindMap: in document order, keys unique
 	index   map[string]int // kindMap with many entries: key -> position in entries
 	items   []*tree        // kindList
-	value   any     // kindScalar: string, int, float64, bool or nil
-	raw     string  // kindScalar: the YAML text of a value that is not a string
+	value   any            // kindScalar: string, int, float64, bool or nil
+	raw     string         // kindScalar: the YAML text of a value that is not a string
 }
 
 // entry is one key and value of a map node.
