@@ -26,6 +26,19 @@ func (o *orderedObject) set(k string, v any) {
 	o.vals[k] = v
 }
 
+func (o *orderedObject) remove(k string) {
+	if _, ok := o.vals[k]; !ok {
+		return
+	}
+	delete(o.vals, k)
+	for i, key := range o.keys {
+		if key == k {
+			o.keys = append(o.keys[:i], o.keys[i+1:]...)
+			break
+		}
+	}
+}
+
 // MarshalJSON writes the members in order.
 func (o *orderedObject) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer

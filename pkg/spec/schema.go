@@ -133,10 +133,15 @@ func (v *validator) rawAt(loc string) (any, bool) {
 	return cur, true
 }
 
-// BundledSchema returns manifest.schema.json with the other schemas embedded
-// under "$defs" (keyed by file name, each keeping its "$id"): a draft 2020-12
-// compound document that editors can use as one file. Relative references such
-// as "common.schema.json#/$defs/csr" resolve against the embedded "$id"s.
+// BundledSchema returns the schema for editors (yaml-language-server):
+// manifest.schema.json with the other schemas embedded under "$defs" (keyed
+// by file name) and every reference rewritten to point inside the one
+// document, so editors that do not resolve embedded "$id"s still follow it.
+//
+// It is made for editing, not for deciding: fields a Defaults document may
+// supply (organization, signature_hash, ...) are not required in it, so a
+// manifest that relies on certplan.yaml shows no false "missing property".
+// `certplan validate` checks the merged manifests against the real schemas.
 func BundledSchema() ([]byte, error) {
 	return bundle(schemas.FS)
 }
@@ -150,6 +155,7 @@ func bundle(fsys fs.FS) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bundle schemas: %s: %w", manifestSchema, err)
 	}
+	rewriteRefs(top, "")
 	defs, _ := top.get("$defs").(*orderedObject)
 	if defs == nil {
 		defs = &orderedObject{}
@@ -167,6 +173,10 @@ func bundle(fsys fs.FS) ([]byte, error) {
 		if defs.get(name) != nil {
 			return nil, fmt.Errorf("bundle schemas: %s already has a $defs entry %q", manifestSchema, name)
 		}
+		part.remove("$schema")
+		part.remove("$id")
+		rewriteRefs(part, name)
+		relaxRequired(part, false)
 		defs.set(name, part)
 	}
 	var buf bytes.Buffer
@@ -177,4 +187,48 @@ func bundle(fsys fs.FS) ([]byte, error) {
 		return nil, fmt.Errorf("bundle schemas: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// rewriteRefs points every "$ref" of a schema embedded as $defs[self] ("" for
+// the top document) inside the bundle: "#/x" becomes "#/$defs/self/x" and
+// "other.schema.json#/x" becomes "#/$defs/other.schema.json/x".
+func rewriteRefs(v any, self string) {
+	switch t := v.(type) {
+	case *orderedObject:
+		for _, k := range t.keys {
+			if ref, ok := t.vals[k].(string); ok && k == "$ref" {
+				file, frag, _ := strings.Cut(ref, "#")
+				switch {
+				case file == "" && self != "":
+					t.vals[k] = "#/$defs/" + self + frag
+				case file != "":
+					t.vals[k] = "#/$defs/" + file + frag
+				}
+				continue
+			}
+			rewriteRefs(t.vals[k], self)
+		}
+	case []any:
+		for _, c := range t {
+			rewriteRefs(c, self)
+		}
+	}
+}
+
+// relaxRequired drops "required" everywhere but inside an "if" (where it is
+// a condition, not a demand): Defaults may supply the fields.
+func relaxRequired(v any, inIf bool) {
+	switch t := v.(type) {
+	case *orderedObject:
+		if !inIf {
+			t.remove("required")
+		}
+		for _, k := range t.keys {
+			relaxRequired(t.vals[k], inIf || k == "if")
+		}
+	case []any:
+		for _, c := range t {
+			relaxRequired(c, inIf)
+		}
+	}
 }

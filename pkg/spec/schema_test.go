@@ -3,6 +3,7 @@ package spec
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -61,6 +62,51 @@ func TestBundleIsSelfContained(t *testing.T) {
 		if got := bundled.Validate(inst) == nil; got != want {
 			t.Errorf("%s: bundle says valid=%v, loader says %v", name, got, want)
 		}
+	}
+}
+
+// TestBundleAcceptsExamplesAsWritten: in an editor, manifests that rely on
+// certplan.yaml for organization or signature_hash show no false errors,
+// while typos are still caught.
+func TestBundleAcceptsExamplesAsWritten(t *testing.T) {
+	data, err := BundledSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft2020
+	const url = "file:///editor/certplan.schema.json"
+	if err := c.AddResource(url, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	bundled, err := c.Compile(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob("../../examples/certs/*.yaml")
+	files = append(files, "../../examples/certplan.yaml")
+	if len(files) < 8 {
+		t.Fatalf("found %d example files", len(files))
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs, diags := parseYAML(f, b)
+		if len(diags) != 0 {
+			t.Fatalf("%s: %v", f, diags)
+		}
+		for i, d := range docs {
+			if err := bundled.Validate(d.root.toJSON()); err != nil {
+				t.Errorf("%s document %d: the editor schema reports %v", f, i+1, err)
+			}
+		}
+	}
+	typo := certYAML("a", "ssl_securesite_flex", strings.Replace(validSecureSite, "order_validity", "order_valdity", 1))
+	docs, _ := parseYAML("typo.yaml", []byte(typo))
+	if bundled.Validate(docs[0].root.toJSON()) == nil {
+		t.Error("the editor schema accepts an unknown field")
 	}
 }
 
