@@ -9,6 +9,17 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 cp -R examples/. "$WORK/"
 rm -f "$WORK"/certplan.state.json*
 
+# sim_admin METHOD PATH [JSON]: the simulator's admin API with bash alone
+# (no curl needed on a fresh machine).
+sim_admin() {
+  local body=${3:-}
+  exec 3<>"/dev/tcp/${ADDR%:*}/${ADDR##*:}"
+  printf '%s %s HTTP/1.0\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' \
+    "$1" "$2" "$ADDR" "${#body}" "$body" >&3
+  sed '1,/^\r$/d' <&3
+  exec 3>&-
+}
+
 step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; }
 
 # 1. Start the simulator on a free loopback port.
@@ -34,23 +45,33 @@ step "Plan: everything is new" certplan plan .
 "$BIN" plan .
 
 step "Apply: place every order exactly once" certplan apply . --auto-approve
-"$BIN" apply . --auto-approve
+"$BIN" apply . --auto-approve | tee "$WORK/apply1.out"
 
 step "Plan again: nothing to do" certplan plan . --detailed-exitcode
 "$BIN" plan . --detailed-exitcode
 
 LATER=$(date -u -d '+350 days' +%Y-%m-%dT%H:%M:%SZ)
 # Move the simulator's clock by the same amount, so renewals are issued "then".
-curl -fsS -X POST -d '{"advance":"8400h"}' "http://$ADDR/_sim/clock" >/dev/null
+sim_admin POST /_sim/clock '{"advance":"8400h"}' >/dev/null
 step "Eleven and a half months later: renewals are due" certplan plan . --now "$LATER"
 "$BIN" plan . --now "$LATER"
 
 step "Apply the renewals" certplan apply . --auto-approve --now "$LATER"
-"$BIN" apply . --auto-approve --now "$LATER"
+"$BIN" apply . --auto-approve --now "$LATER" | tee "$WORK/apply2.out"
 
 step "The state file, safe to commit" certplan state list
 "$BIN" state list
 
 step "Plan once more: nothing to do" certplan plan . --now "$LATER" --detailed-exitcode
 "$BIN" plan . --now "$LATER" --detailed-exitcode
+
+# Count what CertCentral received against what certplan intended.
+INTENDED=$(cat "$WORK/apply1.out" "$WORK/apply2.out" | grep -c -- '-> order ')
+PLACED=$(sim_admin GET /_sim/stats | tr -d ' \n' | sed -n 's/.*"orders_placed":\([0-9]*\).*/\1/p')
+step "Exactly once" "GET http://$ADDR/_sim/stats"
+echo "certplan intended $INTENDED orders; the simulator received $PLACED."
+if [ "$PLACED" != "$INTENDED" ]; then
+  echo "MISMATCH: an order was placed twice or lost" >&2
+  exit 1
+fi
 printf '\nDemo complete: every order was placed exactly once. The simulator stops now.\n'
