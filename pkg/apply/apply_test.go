@@ -427,3 +427,29 @@ func TestRejectedAPIKeyStopsTheRun(t *testing.T) {
 		t.Fatalf("skipped %d of 10, placed %d: want the run to stop after the first rejection", skipped, f.totalPlaced())
 	}
 }
+
+func TestSecretsScrubbedFromEchoedErrors(t *testing.T) {
+	t.Setenv("CARD_NUMBER", "4111-1111-1111-1111")
+	t.Setenv("CARD_CVV", "9731")
+	f := newFake()
+	f.place = func(string, int) (bool, error) {
+		return false, &certcentral.APIError{StatusCode: 400, Errors: []certcentral.ErrorDetail{{
+			Code: "invalid_value", Detail: "credit_card", Message: "card 4111-1111-1111-1111 with cvv 9731 declined"}}}
+	}
+	ch := change("paid", spec.SecureSiteFlex)
+	ch.Request["credit_card"] = map[string]any{
+		"number": spec.Secret{Ref: spec.SecretRef{Env: "CARD_NUMBER"}},
+		"cvv":    spec.Secret{Ref: spec.SecretRef{Env: "CARD_CVV"}},
+	}
+	j := &memJournal{}
+	rep := Run(context.Background(), &plan.Plan{Changes: []plan.Change{ch}}, Options{API: f, Journal: j, Recovery: noWait()})
+	raw, _ := json.Marshal(j.recs)
+	for _, leak := range []string{"4111-1111-1111-1111", "9731"} {
+		if strings.Contains(rep.Results[0].Error, leak) || strings.Contains(string(raw), leak) {
+			t.Fatalf("%s leaked: result %q, journal %s", leak, rep.Results[0].Error, raw)
+		}
+	}
+	if !strings.Contains(rep.Results[0].Error, "declined") {
+		t.Fatalf("the rest of the message should survive: %q", rep.Results[0].Error)
+	}
+}

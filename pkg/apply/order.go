@@ -21,6 +21,12 @@ var errNoOrder = errors.New("no order with this alternative_order_id")
 
 // order carries one change through intent, look-up, submission and outcome.
 func (r *runner) order(ch plan.Change) Result {
+	res := r.place(ch)
+	res.Error = scrub(ch.Request, res.Error)
+	return res
+}
+
+func (r *runner) place(ch plan.Change) Result {
 	ctx := r.opts.Abort
 	res := Result{Name: ch.Name, Action: ch.Action, key: ch.AlternativeOrderID}
 	intent := state.Record{
@@ -167,7 +173,7 @@ func (r *runner) legacy(ctx context.Context, ch plan.Change, intent state.Record
 		fail := intent
 		fail.Type = state.RecordFailure
 		fail.Unknown = true
-		fail.Error = err.Error()
+		fail.Error = scrub(intent.Request, err.Error())
 		if jerr := r.opts.Journal.Append(fail); jerr != nil {
 			return r.unresolved(res, fmt.Errorf("%v; journal: %w", err, jerr))
 		}
@@ -203,7 +209,7 @@ func (r *runner) nothingCreated(res Result, intent state.Record, cause error) Re
 	fail := intent
 	fail.Type = state.RecordFailure
 	fail.NothingCreated = true
-	fail.Error = cause.Error()
+	fail.Error = scrub(intent.Request, cause.Error())
 	fail.Request = nil
 	if err := r.opts.Journal.Append(fail); err != nil {
 		return r.unresolved(res, fmt.Errorf("%v; journal: %w", cause, err))

@@ -70,7 +70,28 @@ func Build(in Input) *Plan {
 	}
 	sort.Strings(p.Orphaned)
 	p.Summary.Orphaned = len(p.Orphaned)
+	p.Drift = append(p.Drift, interruptedWithoutManifest(in.Pending, declared)...)
 	return p
+}
+
+// interruptedWithoutManifest reports interrupted orders whose manifest is
+// gone (deleted or renamed): they are never resumed automatically, since the
+// order may exist; a person decides.
+func interruptedWithoutManifest(pending map[string]state.Record, declared map[string]bool) []Drift {
+	var out []Drift
+	for name, rec := range pending {
+		if declared[name] {
+			continue
+		}
+		out = append(out, Drift{
+			Name: name, Field: "interrupted_order", API: rec.AlternativeOrderID,
+			Message: sprintf("an interrupted %s of %s (alternative_order_id %s) has no manifest any more; the order may exist in CertCentral. "+
+				"Restore the manifest and run apply to finish it (it looks the key up first), or find the order and `certplan import %s ORDER_ID`",
+				rec.Action, name, rec.AlternativeOrderID, name),
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 // planner holds what every certificate's decision shares.

@@ -443,3 +443,19 @@ func TestHasChangesIgnoresBlocked(t *testing.T) {
 		t.Error("HasChanges = false with a renewal")
 	}
 }
+
+func TestBuildReportsInterruptedOrderWithoutManifest(t *testing.T) {
+	p := Build(Input{
+		State: &state.State{Lineage: "l", Certificates: map[string]*state.Certificate{}},
+		Pending: map[string]state.Record{
+			"renamed-away": {Type: state.RecordIntent, Name: "renamed-away", Action: state.ActionCreate, AlternativeOrderID: "cpkey"},
+		},
+		Now: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
+	})
+	if len(p.Drift) != 1 || p.Drift[0].Name != "renamed-away" || !strings.Contains(p.Drift[0].Message, "certplan import renamed-away") {
+		t.Fatalf("drift = %+v, want one entry telling how to resolve the interrupted order", p.Drift)
+	}
+	if p.HasChanges() {
+		t.Fatal("an interrupted order without a manifest must never be ordered")
+	}
+}
