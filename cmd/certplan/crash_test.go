@@ -27,12 +27,7 @@ import (
 func TestCrashAtRandomInstants(t *testing.T) {
 	const certs, trials = 50, 20
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "certplan")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("build certplan: %v", err)
-	}
+	bin := buildCertplan(t, dir)
 
 	// 50 ms per request and 2 orders at a time: with start-up (manifests,
 	// refresh, resuming look-ups) a trial places a few orders before kills
@@ -146,10 +141,7 @@ func TestCrashAtRandomInstants(t *testing.T) {
 func TestCrashInterruptResumes(t *testing.T) {
 	const certs = 40
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "certplan")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build certplan: %v\n%s", err, out)
-	}
+	bin := buildCertplan(t, dir)
 	sim, err := simulator.New(simulator.Options{APIKey: scriptAPIKey, Limits: []simulator.Limit{},
 		Faults: simulator.Faults{Latency: 40 * time.Millisecond}})
 	if err != nil {
@@ -209,6 +201,16 @@ func TestCrashInterruptResumes(t *testing.T) {
 	if n := len(sim.Orders()); n != certs {
 		t.Fatalf("simulator has %d orders, want exactly %d", n, certs)
 	}
+}
+
+// buildCertplan builds the real binary into dir: these tests kill it.
+func buildCertplan(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "certplan")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build certplan: %v\n%s", err, out)
+	}
+	return bin
 }
 
 func writeManifests(t *testing.T, dir string, n int) {
