@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certplan/certplan/pkg/plan"
+	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/state"
+)
+
+// BenchmarkPlanCommand10k runs `certplan plan --refresh=false` end to end:
+// 10,000 manifests against a 10,000-entry state (every certificate issued
+// and up to date, 1,000 inside their renewal window), from reading the files
+// to rendering the text plan. Goal (issue 4): under 2 s and 512 MiB.
+func BenchmarkPlanCommand10k(b *testing.B) {
+	const n = 10_000
+	dir := b.TempDir()
+	csr, err := os.ReadFile("../../examples/csr/shop-frontend.csr")
+	if err != nil {
+		b.Fatal(err)
+	}
+	must := func(err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	must(os.WriteFile(filepath.Join(dir, "shop.csr"), csr, 0o644))
+	must(os.WriteFile(filepath.Join(dir, "certplan.yaml"), []byte(`apiVersion: certplan/v1
+kind: Defaults
+metadata: {name: defaults}
+spec:
+  order:
+    organization: {id: 123456}
+    payment_method: balance
+    certificate: {signature_hash: sha256}
+`), 0o644))
+	for d := 0; d < 100; d++ {
+		var sb strings.Builder
+		for i := d * 100; i < (d+1)*100; i++ {
+			fmt.Fprintf(&sb, `---
+apiVersion: certplan/v1
+kind: Certificate
+metadata: {name: web-%05d}
+spec:
+  product: ssl_securesite_flex
+  order:
+    certificate:
+      common_name: shop.example.com
+      dns_names: [www.shop.example.com]
+      csr: {file: shop.csr}
+    order_validity: {years: 1}
+    comments: benchmark %d
+`, i, i)
+		}
+		must(os.WriteFile(filepath.Join(dir, fmt.Sprintf("certs-%02d.yaml", d)), []byte(sb.String()), 0o644))
+	}
+	res, err := spec.Load([]string{dir})
+	must(err)
+	if res.HasErrors() || len(res.Certificates) != n {
+		b.Fatalf("%d certificates, errors: %v", len(res.Certificates), res.Diagnostics[:min(3, len(res.Diagnostics))])
+	}
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	st := state.New()
+	for i, c := range res.Certificates {
+		till := now.AddDate(0, 6, 0)
+		if i%10 == 0 {
+			till = now.AddDate(0, 0, 10) // inside renewBefore: planned as renewals
+		}
+		st.Certificates[c.Name] = &state.Certificate{
+			Product: string(c.Product), SpecDigest: plan.SpecDigest(c), Request: c.Order,
+			OrderID: int64(1_000_000 + i), Status: state.StatusIssued, Action: state.ActionCreate,
+			AlternativeOrderID: plan.AlternativeOrderID(c.Name, c.Product, plan.SpecDigest(c), "initial"),
+			CertificateID:      int64(2_000_000 + i), ValidTill: till.Format("2006-01-02"), UpdatedAt: now,
+		}
+	}
+	statePath := filepath.Join(dir, "certplan.state.json")
+	must(state.Save(statePath, st))
+
+	args := []string{"plan", dir, "--refresh=false", "--now", now.Format(time.RFC3339)}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var out strings.Builder
+		if code := run(args, strings.NewReader(""), &out, io.Discard); code != exitOK {
+			b.Fatalf("plan exited %d", code)
+		}
+		if !strings.Contains(out.String(), "Plan: 0 to create, 1000 to renew, 9000 unchanged.") {
+			tail := out.String()
+			b.Fatalf("unexpected plan summary: %s", tail[max(0, len(tail)-300):])
+		}
+	}
+}
