@@ -79,9 +79,9 @@ func BlockedLine(p *Plan) string {
 	}
 	n := p.Summary.Blocked
 	if n == 1 {
-		return "Attention: 1 certificate is blocked and will not be ordered until a person resolves it (see above)."
+		return "Attention: 1 certificate is blocked and will not be ordered until a person resolves it (marked ! in the plan)."
 	}
-	return sprintf("Attention: %d certificates are blocked and will not be ordered until a person resolves them (see above).", n)
+	return sprintf("Attention: %d certificates are blocked and will not be ordered until a person resolves them (marked ! in the plan).", n)
 }
 
 // noteworthy reports whether a change is worth listing: anything ordered, and
