@@ -21,14 +21,14 @@ test-long:
 	$(GO) test -count=1 -tags long -run 'TestCrash' -timeout 15m ./cmd/certplan
 
 lint:
-	@out=$$(gofmt -l cmd pkg schemas tools.go); \
+	@out=$$(gofmt -l cmd pkg schemas); \
 	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(GOBIN)/staticcheck ./...
 
 fmt:
-	gofmt -w cmd pkg schemas tools.go
+	gofmt -w cmd pkg schemas
 
 demo: build
 	./scripts/demo.sh
