@@ -255,7 +255,9 @@ func (g *globals) execute(soft, abort context.Context, s *session, f *applyFlags
 		Progress:    func(r apply.Result) { bar.step(func() { printResult(g, r) }) },
 	})
 	if f.wait > 0 && !rep.Interrupted {
+		fmt.Fprintf(g.stdout, "\nWaiting up to %s for the new orders to be issued...\n", f.wait)
 		apply.Wait(soft, rep, apply.WaitOptions{API: client, Journal: j, Timeout: f.wait,
+			Interval: waitInterval(f.wait),
 			Progress: func(r apply.Result) { printResult(g, r) }})
 	}
 	printSummary(g, rep)
@@ -288,6 +290,13 @@ func (g *globals) persistRefresh(s *session) error {
 		return fmt.Errorf("record refreshed orders: %w", err)
 	}
 	return g.fold(s.statePath)
+}
+
+// waitInterval spaces the --wait polls: a tenth of the bound, between 1 s
+// and 30 s, so a short wait still polls a few times and a long one stays
+// far below the rate limit.
+func waitInterval(bound time.Duration) time.Duration {
+	return min(max(bound/10, time.Second), 30*time.Second)
 }
 
 // fold writes the journal into the snapshot and removes it.

@@ -63,7 +63,12 @@ func scriptSetup(env *testscript.Env) error {
 	env.Setenv("EXAMPLES", filepath.Join(wd, "..", "..", "examples"))
 	env.Setenv("NO_COLOR", "1")
 	env.Setenv("CERTPLAN_TEST_EXITCODE_FILE", filepath.Join(env.WorkDir, ".exitcode"))
-	sim, err := simulator.New(simulator.Options{APIKey: scriptAPIKey, AccountID: "1001", Limits: []simulator.Limit{}})
+	opts := simulator.Options{APIKey: scriptAPIKey, AccountID: "1001", Limits: []simulator.Limit{}}
+	if strings.HasPrefix(filepath.Base(env.WorkDir), "script-approval_") {
+		// approval_*.txtar: orders wait for approval, issued 1 s after placement.
+		opts.Approval, opts.ApprovalDelay = simulator.ApprovalDelay, time.Second
+	}
+	sim, err := simulator.New(opts)
 	if err != nil {
 		return err
 	}
