@@ -47,6 +47,11 @@ func BuildOrderBody(product spec.Product, order map[string]any, alternativeOrder
 		body = map[string]any{}
 	}
 	if cc, ok := body["credit_card"].(map[string]any); ok {
+		// The docs type the CVV as an integer, so a leading zero would be
+		// lost in transit and the card declined; say so instead of sending it.
+		if cvv, ok := cc["cvv"].(string); ok && len(cvv) > 1 && strings.HasPrefix(cvv, "0") {
+			return nil, buildErr("credit_card.cvv", "starts with 0, which the API's integer CVV cannot carry; pay with payment_method: profile or balance instead")
+		}
 		for _, k := range integerCardFields {
 			if x, ok := cc[k]; ok {
 				n, err := toInteger(x)
@@ -67,6 +72,8 @@ func BuildOrderBody(product spec.Product, order map[string]any, alternativeOrder
 	// which only ever applies to a certificate's first order.
 	if fam, _ := product.Family(); renewalOfOrderID != 0 && fam != spec.FamilyDocumentSigning {
 		body["renewal_of_order_id"] = renewalOfOrderID
+		// One link only: a manifest's renewed_thumbprint names another order.
+		delete(body, "renewed_thumbprint")
 	}
 	out, err := encodeJSON(body)
 	if err != nil {
@@ -285,6 +292,9 @@ func BuildLegacyBody(order map[string]any) (map[string]string, error) {
 		s, err := legacyScalar(k, v)
 		if err != nil {
 			return nil, err
+		}
+		if k == "org_country" {
+			s = strings.ToLower(s) // "A two character, lowercase abbreviation"
 		}
 		out[k] = s
 	}

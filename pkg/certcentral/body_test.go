@@ -487,3 +487,25 @@ func TestBuildOrderBodyRenewalLink(t *testing.T) {
 		})
 	}
 }
+
+func TestBuildBodiesFollowTheDocsToTheLetter(t *testing.T) {
+	t.Setenv("CVV_ZERO", "012")
+	_, err := certcentral.BuildOrderBody(spec.SecureSiteFlex, map[string]any{
+		"payment_method": "card",
+		"credit_card":    map[string]any{"cvv": spec.Secret{Ref: spec.SecretRef{Env: "CVV_ZERO"}}},
+	}, "", 0)
+	var be *certcentral.BuildError
+	if !errors.As(err, &be) || be.Field != "credit_card.cvv" || strings.Contains(err.Error(), "012") {
+		t.Errorf("a CVV with a leading zero: err = %v, want a BuildError on credit_card.cvv that does not echo it", err)
+	}
+
+	b, err := certcentral.BuildOrderBody(spec.SecureSiteFlex, map[string]any{"renewed_thumbprint": strings.Repeat("a", 40)}, "", 42)
+	if err != nil || strings.Contains(string(b), "renewed_thumbprint") || !strings.Contains(string(b), `"renewal_of_order_id":42`) {
+		t.Errorf("a planned renewal must carry only its own link: %s (%v)", b, err)
+	}
+
+	legacy, err := certcentral.BuildLegacyBody(map[string]any{"org_country": "US"})
+	if err != nil || legacy["org_country"] != "us" {
+		t.Errorf("org_country = %q (%v), want the documented lowercase", legacy["org_country"], err)
+	}
+}

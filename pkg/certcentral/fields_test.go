@@ -113,11 +113,14 @@ var documentedFields = map[spec.Family]map[string]string{
 		"subject.job_title":              "string",
 		"subject.phone":                  "string",
 		"subject.email":                  "string",
-		"custom_fields":                  "object",
-		"custom_fields.metadata_id":      "int",
-		"custom_fields.value":            "string",
-		"user_id_assignments":            "array",
-		"user_id_assignments[]":          "int",
+		// The page types custom_fields "object" but lists metadata_id/value
+		// items like the other pages' array: certplan sends an array of them.
+		"custom_fields":               "array",
+		"custom_fields[]":             "object",
+		"custom_fields[].metadata_id": "int",
+		"custom_fields[].value":       "string",
+		"user_id_assignments":         "array",
+		"user_id_assignments[]":       "int",
 	}),
 	// v1-order-ssl-certificate.txt: flat parameters, every value a string.
 	spec.FamilyLegacy: {

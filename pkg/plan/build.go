@@ -109,7 +109,7 @@ func (pl planner) plan(c *spec.Certificate, cur *state.Certificate, pending *sta
 		Reasons:       []string{},
 		Diff:          []DiffEntry{},
 		SpecDigest:    SpecDigest(c),
-		RequestDigest: RequestDigest(c.Order),
+		RequestDigest: RequestDigest(orderBody(c.Order, cur != nil)),
 	}
 	if pending != nil && (pending.Action == state.ActionCreate || pending.Action == state.ActionRenew) {
 		return pl.resume(ch, c, cur, pending), nil
@@ -146,8 +146,8 @@ func (pl planner) create(ch Change, c *spec.Certificate, predecessor int64, reas
 	ch.Reasons = append(ch.Reasons, reason)
 	ch.Predecessor = predecessor
 	ch.AlternativeOrderID = key(c.Name, c.Product, ch.SpecDigest, predecessor)
-	setRequest(&ch, c.Order)
-	ch.Diff = diffBodies(nil, c.Order)
+	setRequest(&ch, c.Order, predecessor != 0)
+	ch.Diff = diffBodies(nil, ch.Request)
 	return ch
 }
 
@@ -158,8 +158,8 @@ func (pl planner) renew(ch Change, c *spec.Certificate, cur *state.Certificate, 
 	ch.Predecessor = cur.OrderID
 	ch.RenewalOfOrderID = cur.OrderID
 	ch.AlternativeOrderID = key(c.Name, c.Product, ch.SpecDigest, cur.OrderID)
-	setRequest(&ch, c.Order)
-	ch.Diff = diffBodies(cur.Request, c.Order)
+	setRequest(&ch, c.Order, true)
+	ch.Diff = diffBodies(cur.Request, ch.Request)
 	return ch
 }
 
@@ -287,7 +287,9 @@ func key(name string, product spec.Product, specDigest string, predecessor int64
 }
 
 // setRequest attaches the body to submit and its secret references.
-func setRequest(ch *Change, body map[string]any) {
+func setRequest(ch *Change, body map[string]any, later bool) {
+	body = orderBody(body, later)
+	ch.RequestDigest = RequestDigest(body)
 	ch.Request = body
 	if refs := spec.SecretRefs(body); len(refs) > 0 {
 		ch.SecretRefs = refs
@@ -318,4 +320,33 @@ func copyStrings(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// withoutKeys is a shallow copy of body without keys.
+func withoutKeys(body map[string]any, keys ...string) map[string]any {
+	out := make(map[string]any, len(body))
+	for k, v := range body {
+		out[k] = v
+	}
+	for _, k := range keys {
+		delete(out, k)
+	}
+	return out
+}
+
+// orderBody is the body to send for a certificate's first order, or (later)
+// for any order after it. A manifest's renewal_of_order_id and
+// renewed_thumbprint link the first order to one placed outside certplan;
+// every later order is linked by the plan (or, after a rejection, not at all),
+// so they must not be sent again.
+func orderBody(body map[string]any, later bool) map[string]any {
+	if !later {
+		return body
+	}
+	_, a := body["renewal_of_order_id"]
+	_, b := body["renewed_thumbprint"]
+	if !a && !b {
+		return body
+	}
+	return withoutKeys(body, "renewal_of_order_id", "renewed_thumbprint")
 }

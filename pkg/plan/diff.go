@@ -77,6 +77,12 @@ func changedShaping(f spec.Family, before, after map[string]any) []string {
 	for _, p := range shapingFields[f] {
 		bv, bok := lookupPath(before, p)
 		av, aok := lookupPath(after, p)
+		if bok {
+			bv, bok = normalizeShaping(f, p, bv)
+		}
+		if aok {
+			av, aok = normalizeShaping(f, p, av)
+		}
 		if bok != aok || (bok && !sameJSON(av, bv)) {
 			out = append(out, p)
 		}

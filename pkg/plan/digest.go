@@ -59,7 +59,9 @@ func shapingValues(f spec.Family, body map[string]any) map[string]any {
 	out := map[string]any{}
 	for i, segs := range shapingSegments[f] {
 		if v, ok := lookupSegments(body, segs); ok {
-			out[shapingFields[f][i]] = v
+			if nv, keep := normalizeShaping(f, shapingFields[f][i], v); keep {
+				out[shapingFields[f][i]] = nv
+			}
 		}
 	}
 	return out

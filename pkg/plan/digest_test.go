@@ -3,6 +3,7 @@ package plan
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -30,12 +31,27 @@ func TestSpecDigest(t *testing.T) {
 		{"labels", func(c *spec.Certificate) { c.Labels = map[string]string{"team": "x"} }, false},
 		{"a number as int64 instead of int", func(c *spec.Certificate) { setPath("order_validity.years", int64(1))(c.Order) }, false},
 		{"common name", setCN("b.example.com"), true},
-		{"dns names order", func(c *spec.Certificate) {
-			setPath("certificate.dns_names", []any{"b", "a"})(c.Order)
+		{"dns names: another name", func(c *spec.Certificate) {
+			setPath("certificate.dns_names", []any{"other.example.com"})(c.Order)
 		}, true},
+		{"dns names: order, case and duplicates do not matter", func(c *spec.Certificate) {
+			names := c.Order["certificate"].(map[string]any)["dns_names"].([]any)
+			respelled := []any{}
+			for i := len(names) - 1; i >= 0; i-- {
+				respelled = append(respelled, strings.ToUpper(names[i].(string)), names[i])
+			}
+			setPath("certificate.dns_names", respelled)(c.Order)
+		}, false},
+		{"common name case", func(c *spec.Certificate) {
+			cn := c.Order["certificate"].(map[string]any)["common_name"].(string)
+			setPath("certificate.common_name", strings.ToUpper(cn))(c.Order)
+		}, false},
+		{"documented default spelled out (disable_ct: false)", func(c *spec.Certificate) { c.Order["disable_ct"] = false }, false},
+		{"disable_ct: true", func(c *spec.Certificate) { c.Order["disable_ct"] = true }, true},
 		{"csr", func(c *spec.Certificate) { setPath("certificate.csr", csrPEM("other"))(c.Order) }, true},
 		{"signature hash", func(c *spec.Certificate) { setPath("certificate.signature_hash", "sha384")(c.Order) }, true},
-		{"order validity", func(c *spec.Certificate) { setPath("order_validity.years", 2)(c.Order) }, true},
+		{"order validity: the Multi-year Plan, not the certificate", func(c *spec.Certificate) { setPath("order_validity.years", 2)(c.Order) }, false},
+		{"cert validity", func(c *spec.Certificate) { setPath("certificate.cert_validity.days", 200)(c.Order) }, true},
 		{"organization", func(c *spec.Certificate) { setPath("organization.id", 7)(c.Order) }, true},
 		{"product", func(c *spec.Certificate) { c.Product = spec.PrivateSSLFlex }, true},
 		{"shaping field removed", func(c *spec.Certificate) { delete(c.Order["certificate"].(map[string]any), "dns_names") }, true},
@@ -150,4 +166,26 @@ func TestAlternativeOrderIDStableAndDistinct(t *testing.T) {
 func hexSHA256(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+func TestSpecDigestCSRIsItsDER(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile("../../examples/csr/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	shop := read("shop-frontend.csr")
+	withCSR := func(pemText string) string {
+		c := tlsCert("a")
+		setPath("certificate.csr", pemText)(c.Order)
+		return SpecDigest(c)
+	}
+	if withCSR(shop) != withCSR(strings.ReplaceAll(shop, "\n", "\r\n")+"\n") {
+		t.Error("re-wrapping the same CSR (CRLF, trailing newline) changed the digest")
+	}
+	if withCSR(shop) == withCSR(read("api-gateway.csr")) {
+		t.Error("a different CSR did not change the digest")
+	}
 }

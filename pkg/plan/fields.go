@@ -35,9 +35,6 @@ var shapingFields = map[spec.Family][]string{
 		"certificate.cert_validity",
 		"certificate.profile_option",
 		"certificate.ca_cert_id",
-		"order_validity",
-		"validity_years",
-		"custom_expiration_date",
 		"disable_ct", // a CT-logged certificate embeds SCTs; one kept out of CT logs does not
 	}, organizationShaping...),
 	spec.FamilyPrivateSSL: append([]string{
@@ -88,6 +85,11 @@ var shapingFields = map[spec.Family][]string{
 // classified exactly once.
 var nonShapingFields = map[spec.Family][]string{
 	spec.FamilySecureSite: {
+		// The order's length is the Multi-year Plan, not the certificate:
+		// each certificate is capped at 397 days whatever the plan. Lengthening
+		// or shortening the plan takes effect with the next order instead of
+		// buying a new plan at once (cert_validity does shape the certificate).
+		"order_validity", "validity_years", "custom_expiration_date",
 		"certificate.organization_units", // ignored for public TLS certificates (deprecated)
 		"certificate.server_platform",
 		"organization.unit", "organization.telephone", "organization.contacts", "organization.skip_duplicate_org_check",

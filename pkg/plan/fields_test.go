@@ -95,7 +95,8 @@ func TestIsShaping(t *testing.T) {
 		{spec.FamilySecureSite, "certificate.dns_names[3]", true},
 		{spec.FamilySecureSite, "certificate.csr", true},
 		{spec.FamilySecureSite, "certificate.cert_validity.days", true},
-		{spec.FamilySecureSite, "order_validity.years", true},
+		{spec.FamilySecureSite, "order_validity.years", false}, // the plan's length, not the certificate's
+		{spec.FamilyPrivateSSL, "order_validity.years", true},  // the certificate's validity too
 		{spec.FamilySecureSite, "organization.id", true},
 		{spec.FamilySecureSite, "organization.contacts[0].user_id", false},
 		{spec.FamilySecureSite, "certificate.organization_units", false},

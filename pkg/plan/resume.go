@@ -47,7 +47,7 @@ func (pl planner) resume(ch Change, c *spec.Certificate, cur *state.Certificate,
 		ch.RequestDigest = RequestDigest(body)
 		ch.Reasons = append(ch.Reasons, "the manifest changed since; the interrupted order is completed as journaled and the change is planned after it")
 	}
-	setRequest(&ch, body)
+	setRequest(&ch, body, cur != nil || rec.Action == state.ActionRenew)
 
 	switch ch.Action {
 	case state.ActionRenew:
