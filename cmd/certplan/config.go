@@ -89,7 +89,7 @@ func (g *globals) client() (*certcentral.Client, error) {
 	}
 	key := os.Getenv("DIGICERT_API_KEY")
 	if key == "" {
-		return nil, errors.New("DIGICERT_API_KEY is not set: export the CertCentral API key (or run with --refresh=false to plan from state alone)")
+		return nil, errors.New("DIGICERT_API_KEY is not set: export the CertCentral API key (in CI, from the secret store)")
 	}
 	log, err := g.logger()
 	if err != nil {
@@ -106,7 +106,12 @@ func (g *globals) client() (*certcentral.Client, error) {
 }
 
 // statePath picks the state file: --state, CERTPLAN_STATE, or
-// certplan.state.json beside the manifests (the first path's directory).
+// certplan.state.json in the project directory. The project directory is the
+// nearest one at or above the first PATH (or the current directory, for
+// commands that take no manifests) that holds a certplan.yaml, not looking
+// above a Git work tree's root; without a project file it is the first
+// PATH's directory. So `plan .`, `plan certs/`, `state list` and `fetch` all
+// find the same state in a repository laid out by `certplan init`.
 func (g *globals) statePath(paths []string) string {
 	if p := env(g.stateFlag, "CERTPLAN_STATE"); p != "" {
 		return p
@@ -118,7 +123,57 @@ func (g *globals) statePath(paths []string) string {
 			dir = filepath.Dir(dir)
 		}
 	}
-	return filepath.Join(dir, "certplan.state.json")
+	if project, ok := projectDir(dir); ok {
+		dir = project
+	}
+	return filepath.Join(dir, stateFileName)
+}
+
+// stateFileName is the state file's name in the project directory.
+const stateFileName = "certplan.state.json"
+
+// projectDir finds the nearest directory at or above dir holding
+// certplan.yaml, stopping at a Git work tree's root. The result is relative
+// to the current directory when dir is.
+func projectDir(dir string) (string, bool) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", false
+	}
+	for cur := abs; ; {
+		if fi, err := os.Stat(filepath.Join(cur, "certplan.yaml")); err == nil && !fi.IsDir() {
+			if filepath.IsAbs(dir) {
+				return cur, true
+			}
+			if wd, err := os.Getwd(); err == nil {
+				if rel, err := filepath.Rel(wd, cur); err == nil {
+					return rel, true
+				}
+			}
+			return cur, true
+		}
+		if _, err := os.Stat(filepath.Join(cur, ".git")); err == nil {
+			return "", false
+		}
+		parent := filepath.Dir(cur)
+		if parent == cur {
+			return "", false
+		}
+		cur = parent
+	}
+}
+
+// loadExistingState loads the state for commands that only read it: a
+// missing file is an error saying where certplan looked, not an empty state.
+func (g *globals) loadExistingState(statePath string) (*state.Loaded, error) {
+	l, err := g.loadState(statePath)
+	if err != nil {
+		return nil, err
+	}
+	if !l.Exists {
+		return nil, fmt.Errorf("no state file at %s: run certplan from the project directory (where certplan.yaml is), or pass --state PATH", statePath)
+	}
+	return l, nil
 }
 
 // lock takes the state lock, waiting up to --lock-timeout, and says so when
@@ -128,7 +183,7 @@ func (g *globals) lock(ctx context.Context, statePath, op string) (*state.Lock, 
 	if err != nil {
 		var le *state.LockedError
 		if errors.As(err, &le) {
-			return nil, withCode(exitLocked, err)
+			return nil, withCode(exitLocked, fmt.Errorf("%w\nIf that run is gone for good: certplan force-unlock --state %s", err, statePath))
 		}
 		return nil, fmt.Errorf("lock state %s: %w", statePath, err)
 	}

@@ -55,7 +55,7 @@ func (g *globals) runFetch(ctx context.Context, statePath string, names []string
 	if err != nil {
 		return fmt.Errorf("--format: %w", err)
 	}
-	l, err := g.loadState(statePath)
+	l, err := g.loadExistingState(statePath)
 	if err != nil {
 		return err
 	}

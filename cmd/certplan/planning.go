@@ -100,11 +100,14 @@ func (g *globals) refresh(ctx context.Context, st *state.State, certs []*spec.Ce
 	}
 	c, err := g.client()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w; or plan from the state file alone with --refresh=false", err)
 	}
 	facts, stats, err := plan.Refresh(ctx, c, st, certs, now)
+	if err != nil && ctx.Err() == nil {
+		err = fmt.Errorf("%w (use --refresh=false to plan from the state file alone)", err)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("refresh: %w (use --refresh=false to plan from the state file alone)", err)
+		return nil, fmt.Errorf("refresh: %w", err)
 	}
 	log, _ := g.logger()
 	log.Info().Int("calls", stats.Calls).Int("orders", stats.Orders).Msg("refreshed")

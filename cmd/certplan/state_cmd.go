@@ -35,7 +35,7 @@ func newStateListCmd(g *globals) *cobra.Command {
 		Example: "  certplan state list --state certs/certplan.state.json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := g.loadState(g.statePath(nil))
+			l, err := g.loadExistingState(g.statePath(nil))
 			if err != nil {
 				return err
 			}
@@ -65,7 +65,7 @@ func newStateShowCmd(g *globals) *cobra.Command {
 		Example: "  certplan state show shop-frontend",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := g.loadState(g.statePath(nil))
+			l, err := g.loadExistingState(g.statePath(nil))
 			if err != nil {
 				return err
 			}
