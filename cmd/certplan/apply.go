@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -140,9 +141,27 @@ func runApply(parent context.Context, g *globals, f *applyFlags, args []string) 
 			return err
 		}
 		fmt.Fprintln(g.stdout, "No changes. Nothing to order.")
-		return g.fetchAfterApply(soft, s.statePath, f.fetch, nil)
+		return blockedError(s.plan, g.fetchAfterApply(soft, s.statePath, f.fetch, nil))
 	}
-	return g.fetchAfterApply(soft, s.statePath, f.fetch, g.execute(soft, abort, s, f))
+	return blockedError(s.plan, g.fetchAfterApply(soft, s.statePath, f.fetch, g.execute(soft, abort, s, f)))
+}
+
+// blockedError makes an otherwise successful apply fail when certificates
+// are blocked (a legacy order with an unknown outcome, a renewal placed
+// outside certplan): a scheduled CI run must go red, or nobody learns that a
+// certificate will expire unless a person acts.
+func blockedError(p *plan.Plan, err error) error {
+	if err != nil || p.Summary.Blocked == 0 {
+		return err
+	}
+	var names []string
+	for _, c := range p.Changes {
+		if c.Blocked {
+			names = append(names, c.Name)
+		}
+	}
+	return withCode(exitError, fmt.Errorf("%d blocked, nothing ordered for them until a person resolves them: %s (the plan above says how)",
+		len(names), strings.Join(names, ", ")))
 }
 
 // sessionFromPlanFile locks the state and checks the saved plan still applies.
@@ -154,6 +173,9 @@ func (g *globals) sessionFromPlanFile(ctx context.Context, path string) (*sessio
 	s := &session{plan: p, statePath: p.StatePath}
 	if s.statePath == "" || env(g.stateFlag, "CERTPLAN_STATE") != "" {
 		s.statePath = g.statePath(nil)
+	}
+	if fi, err := os.Stat(filepath.Dir(s.statePath)); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("the plan was made against state %s, which is not reachable from here: run apply in the directory where you ran plan, or pass --state", s.statePath)
 	}
 	if s.lock, err = g.lock(ctx, s.statePath, "apply"); err != nil {
 		return nil, err

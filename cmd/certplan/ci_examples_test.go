@@ -313,3 +313,20 @@ func shellCommands(script string) [][]string {
 	endCmd()
 	return cmds
 }
+
+// TestCIExamplesApplyOnTheTipOfMain: a queued apply must plan against the
+// state the previous apply committed, not the commit that triggered it.
+func TestCIExamplesApplyOnTheTipOfMain(t *testing.T) {
+	for file, want := range map[string]string{
+		"github-actions/certplan.yml": "ref: ${{ github.event.repository.default_branch }}",
+		"gitlab-ci.yml":               `git checkout -B "$CI_DEFAULT_BRANCH" FETCH_HEAD`,
+	} {
+		b, err := os.ReadFile(filepath.Join("../../examples/ci", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s: the apply job does not check out the tip of the default branch (%q)", file, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/certplan/certplan/pkg/certcentral"
@@ -88,6 +89,7 @@ func (g *globals) prepare(ctx context.Context, paths []string, refresh bool, op 
 		s.plan.Lineage = ""
 	}
 	s.plan.JournalRecords = s.loaded.Replayed
+	g.warnMissingSecrets(s.plan)
 	s.facts = facts
 	return s, nil
 }
@@ -112,4 +114,25 @@ func (g *globals) refresh(ctx context.Context, st *state.State, certs []*spec.Ce
 	log, _ := g.logger()
 	log.Info().Int("calls", stats.Calls).Int("orders", stats.Orders).Msg("refreshed")
 	return facts, nil
+}
+
+// warnMissingSecrets says which secret references of planned orders cannot be
+// read here. Only a warning: pull-request plans often run without secrets;
+// apply needs them.
+func (g *globals) warnMissingSecrets(p *plan.Plan) {
+	for _, c := range p.Changes {
+		if c.Action == state.ActionNoOp || c.Blocked {
+			continue
+		}
+		paths := make([]string, 0, len(c.SecretRefs))
+		for path := range c.SecretRefs {
+			paths = append(paths, path)
+		}
+		sort.Strings(paths)
+		for _, path := range paths {
+			if _, err := c.SecretRefs[path].Resolve(); err != nil {
+				fmt.Fprintf(g.stderr, "Warning: %s: %s: %v; apply will need it\n", c.Name, path, err)
+			}
+		}
+	}
 }

@@ -453,3 +453,36 @@ func TestSecretsScrubbedFromEchoedErrors(t *testing.T) {
 		t.Fatalf("the rest of the message should survive: %q", rep.Results[0].Error)
 	}
 }
+
+// renewedFake is a CertCentral where the order with the key was renewed
+// (by an earlier certplan run whose state was then lost).
+type renewedFake struct{ *fakeAPI }
+
+func (f renewedFake) OrderInfo(ctx context.Context, id int64) (*certcentral.Order, error) {
+	switch id {
+	case 77:
+		return &certcentral.Order{ID: 77, Status: "issued", IsRenewed: true, RenewedOrderID: 88}, nil
+	case 88:
+		return &certcentral.Order{ID: 88, Status: "issued", AlternativeOrderID: "renewal-key", RenewalOfOrderID: 77,
+			Certificate: certcentral.OrderCertificate{ID: 880, ValidTill: "2028-01-01"}}, nil
+	}
+	return f.fakeAPI.OrderInfo(ctx, id)
+}
+
+func TestAdoptionFollowsTheRenewalChain(t *testing.T) {
+	f := newFake()
+	ch := change("shop", spec.SecureSiteFlex)
+	f.orders[ch.AlternativeOrderID] = []certcentral.AlternateOrder{{OrderID: 77, Status: "issued"}}
+	j := &memJournal{}
+	rep := Run(context.Background(), &plan.Plan{Changes: []plan.Change{ch}}, Options{API: renewedFake{f}, Journal: j, Recovery: noWait()})
+	got := rep.Results[0]
+	if got.Outcome != OutcomeAdopted || got.OrderID != 88 {
+		t.Fatalf("adopted order %d (%s), want the renewal 88", got.OrderID, got.Outcome)
+	}
+	if out := j.recs[len(j.recs)-1].Order; out.AlternativeOrderID != "renewal-key" || out.ValidTill != "2028-01-01" {
+		t.Fatalf("journaled facts %+v, want the renewal's key and dates", out)
+	}
+	if f.totalPlaced() != 1 {
+		t.Fatal("nothing may be ordered")
+	}
+}

@@ -149,11 +149,25 @@ func (r *runner) lookup(ctx context.Context, altID string) (state.OrderFacts, er
 			Int64("adopted", found[0].OrderID).Msg("several orders carry this key; adopting the oldest live one")
 	}
 	facts := factsFromAlternate(altID, found[0])
-	if info, err := r.opts.API.OrderInfo(ctx, found[0].OrderID); err == nil {
-		facts = FactsFromOrder(info)
-		if facts.AlternativeOrderID == "" {
-			facts.AlternativeOrderID = altID
+	info, err := r.opts.API.OrderInfo(ctx, found[0].OrderID)
+	if err != nil {
+		return facts, nil
+	}
+	// The order carrying the key may have been renewed since (the state that
+	// knew it was lost): the certificate's current order is the last of the
+	// renewal chain, so adopt that one.
+	for hops := 0; info.IsRenewed && info.RenewedOrderID != 0 && hops < 20; hops++ {
+		next, err := r.opts.API.OrderInfo(ctx, info.RenewedOrderID)
+		if err != nil {
+			break
 		}
+		r.opts.Logger.Info().Int64("order", info.ID).Int64("renewed_as", next.ID).
+			Msg("the order with this key was renewed; adopting the renewal")
+		info = next
+	}
+	facts = FactsFromOrder(info)
+	if facts.AlternativeOrderID == "" && info.ID == found[0].OrderID {
+		facts.AlternativeOrderID = altID
 	}
 	return facts, nil
 }

@@ -258,9 +258,9 @@ func blocked(ch Change, status, reason string) Change {
 
 func renewedOutsideStatus(name string, by int64) string {
 	if by == 0 {
-		return "renewed outside certplan: find the new order in CertCentral and run `certplan import " + name + " ORDER_ID`"
+		return "renewed outside certplan: find the new order in CertCentral and run `certplan state set-order " + name + " ORDER_ID`"
 	}
-	return sprintf("renewed outside certplan as order %d: run `certplan import %s %d` to adopt it", by, name, by)
+	return sprintf("renewed outside certplan as order %d: run `certplan state set-order %s %d` to adopt it", by, name, by)
 }
 
 // awaiting describes what an in-flight order waits for.

@@ -214,7 +214,7 @@ func TestBuildRules(t *testing.T) {
 		{name: "renewed in the console blocks", cert: tlsCert("a"), state: issued(9, "2026-12-01"),
 			facts: map[int64]certcentral.Order{9: {ID: 9, Status: "issued", IsRenewed: true, RenewedOrderID: 555, Certificate: certcentral.OrderCertificate{ValidTill: "2026-12-01"}}},
 			want: want{action: state.ActionNoOp, blocked: true, orderID: 9,
-				status:  "renewed outside certplan as order 555: run `certplan import a 555` to adopt it",
+				status:  "renewed outside certplan as order 555: run `certplan state set-order a 555` to adopt it",
 				reasons: []string{"the current order was renewed outside certplan; nothing is ordered until the renewal is adopted"},
 				drift:   []string{"renewed_order_id:  -> 555"}}},
 		{name: "renewal certplan knows of is not drift", cert: tlsCert("a"),

@@ -104,7 +104,7 @@ func statusDriftMessage(id int64, from, to state.OrderStatus) string {
 
 func renewedOutsideMessage(name string, id, by int64) string {
 	if by == 0 {
-		return sprintf("order %d was renewed outside certplan; nothing is ordered until the renewal is adopted: find it in CertCentral and run `certplan import %s ORDER_ID`", id, name)
+		return sprintf("order %d was renewed outside certplan; nothing is ordered until the renewal is adopted: find it in CertCentral and run `certplan state set-order %s ORDER_ID`", id, name)
 	}
-	return sprintf("order %d was renewed outside certplan as order %d; nothing is ordered until it is adopted: `certplan import %s %d`", id, by, name, by)
+	return sprintf("order %d was renewed outside certplan as order %d; nothing is ordered until it is adopted: `certplan state set-order %s %d`", id, by, name, by)
 }
