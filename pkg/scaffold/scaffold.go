@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/certplan/certplan/pkg/spec"
 )
 
 var (
@@ -37,15 +39,28 @@ type File struct {
 // WorkflowPath is where the GitHub Actions workflow is written.
 const WorkflowPath = ".github/workflows/certplan.yml"
 
+// SchemaPath is where init writes the editor schema the manifests point at.
+const SchemaPath = "certplan.schema.json"
+
+// gitignorePath is merged into rather than overwritten: a repository's
+// .gitignore has lines of its own.
+const gitignorePath = ".gitignore"
+
 // Files returns the files init writes, in a stable order. Callers must not
 // modify Data.
 func Files() []File {
-	return []File{
+	files := []File{
 		{Path: "certplan.yaml", Data: defaultsYAML},
 		{Path: "certs/example.yaml", Data: exampleYAML},
 		{Path: WorkflowPath, Data: workflowYAML},
-		{Path: ".gitignore", Data: gitignore},
+		{Path: gitignorePath, Data: gitignore},
 	}
+	// The editor schema the manifests' yaml-language-server lines point at
+	// (regenerate with `certplan schema > certplan.schema.json`).
+	if schema, err := spec.BundledSchema(); err == nil {
+		files = append(files, File{Path: SchemaPath, Data: schema})
+	}
+	return files
 }
 
 // ExistsError lists the files that are already there when init is not
@@ -64,6 +79,9 @@ func (e *ExistsError) Error() string {
 func Existing(dir string) ([]string, error) {
 	var found []string
 	for _, f := range Files() {
+		if f.Path == gitignorePath {
+			continue // merged, never in the way
+		}
 		_, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(f.Path)))
 		switch {
 		case err == nil:
@@ -95,6 +113,13 @@ func Write(dir string, force bool) ([]string, error) {
 	var written []string
 	for _, f := range Files() {
 		path := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if f.Path == gitignorePath {
+			if err := mergeLines(path, f.Data); err != nil {
+				return written, err
+			}
+			written = append(written, f.Path)
+			continue
+		}
 		if err := writeFile(path, f.Data, flags); err != nil {
 			return written, err
 		}
@@ -119,4 +144,36 @@ func writeFile(path string, data []byte, flags int) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// mergeLines appends to path the lines of data it lacks (creating it if
+// missing), keeping every line the file already has.
+func mergeLines(path string, data []byte) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	have := map[string]bool{}
+	for _, l := range strings.Split(string(old), "\n") {
+		have[strings.TrimSpace(l)] = true
+	}
+	var add []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") && !have[t] {
+			add = append(add, t)
+		}
+	}
+	if len(old) > 0 && len(add) == 0 {
+		return nil
+	}
+	out := string(old)
+	if len(old) == 0 {
+		out = string(data)
+	} else {
+		if !strings.HasSuffix(out, "\n") {
+			out += "\n"
+		}
+		out += "\n# certplan: per-run files\n" + strings.Join(add, "\n") + "\n"
+	}
+	return writeFile(path, []byte(out), os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 }

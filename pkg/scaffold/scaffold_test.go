@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -24,7 +25,7 @@ func TestWorkflowMatchesExample(t *testing.T) {
 }
 
 func TestFilesNotEmpty(t *testing.T) {
-	want := []string{"certplan.yaml", "certs/example.yaml", ".github/workflows/certplan.yml", ".gitignore"}
+	want := []string{"certplan.yaml", "certs/example.yaml", ".github/workflows/certplan.yml", ".gitignore", "certplan.schema.json"}
 	var got []string
 	for _, f := range Files() {
 		got = append(got, f.Path)
@@ -56,10 +57,10 @@ func TestWrite(t *testing.T) {
 		{name: "unrelated files are fine", existing: map[string]string{"README.md": "hi", "certs/other.yaml": "x"}},
 		{
 			name:        "refuses to overwrite",
-			existing:    map[string]string{"certplan.yaml": "mine", ".gitignore": "mine"},
-			wantErrList: []string{"certplan.yaml", ".gitignore"},
+			existing:    map[string]string{"certplan.yaml": "mine", ".gitignore": "node_modules/\n"},
+			wantErrList: []string{"certplan.yaml"}, // .gitignore is merged, never in the way
 		},
-		{name: "force overwrites", existing: map[string]string{"certplan.yaml": "mine", ".gitignore": "mine"}, force: true},
+		{name: "force overwrites", existing: map[string]string{"certplan.yaml": "mine"}, force: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,5 +114,34 @@ func TestWrite(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestWriteMergesAnExistingGitignore(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("node_modules/\n*.lock\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Write(dir, false); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, ".gitignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(got)
+	if !strings.HasPrefix(text, "node_modules/\n*.lock\n") {
+		t.Errorf("the user's lines were not kept first:\n%s", text)
+	}
+	if strings.Count(text, "*.lock") != 1 || !strings.Contains(text, "*.journal") {
+		t.Errorf("want the missing lines added once and *.lock not repeated:\n%s", text)
+	}
+	// A second init adds nothing.
+	if _, err := Write(dir, true); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := os.ReadFile(filepath.Join(dir, ".gitignore"))
+	if string(again) != text {
+		t.Errorf("a second init changed .gitignore:\n%s", again)
 	}
 }
