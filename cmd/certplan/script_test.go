@@ -65,8 +65,8 @@ func scriptSetup(env *testscript.Env) error {
 	env.Setenv("CERTPLAN_TEST_EXITCODE_FILE", filepath.Join(env.WorkDir, ".exitcode"))
 	opts := simulator.Options{APIKey: scriptAPIKey, AccountID: "1001", Limits: []simulator.Limit{}}
 	if strings.HasPrefix(filepath.Base(env.WorkDir), "script-approval_") {
-		// approval_*.txtar: orders wait for approval, issued 1 s after placement.
-		opts.Approval, opts.ApprovalDelay = simulator.ApprovalDelay, time.Second
+		// approval_*.txtar: orders wait until the script approves them.
+		opts.Approval = simulator.ApprovalManual
 	}
 	sim, err := simulator.New(opts)
 	if err != nil {
@@ -91,6 +91,7 @@ func scriptSetup(env *testscript.Env) error {
 //	sim advance DURATION          move the simulator clock forward
 //	sim faults JSON               set fault injection (simulator.Faults as JSON)
 //	sim orderid N VAR             put the N-th placed order's id (1-based) into $VAR
+//	sim waitorders N              wait (up to 20 s) until N orders were placed
 func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 	sim := ts.Value(simKey).(*simulator.Server)
 	if len(args) == 0 {
@@ -136,6 +137,15 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("sim faults: %v", err)
 		}
 		sim.SetFaults(f)
+	case "waitorders":
+		want := int(atoi(args[1]))
+		deadline := time.Now().Add(20 * time.Second)
+		for len(sim.Orders()) < want {
+			if time.Now().After(deadline) {
+				ts.Fatalf("sim waitorders: %d orders after 20s, want %d", len(sim.Orders()), want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	case "orderid":
 		orders := sim.Orders()
 		n := atoi(args[1])
