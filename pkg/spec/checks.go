@@ -43,6 +43,7 @@ func orderChecks(order *tree, owned map[string]bool) []Diagnostic {
 				"a literal %s is not allowed in a manifest; use {env: NAME} or {file: PATH} and keep the value out of Git", f.what))
 		}
 	}
+	diags = append(diags, validityCheck(order)...)
 	for _, f := range []string{"renewal_of_order_id", "renewed_thumbprint"} {
 		if n := order.field(f); n != nil {
 			diags = append(diags, warningAt(n.reportPos(), "spec.order."+f,
@@ -50,6 +51,36 @@ func orderChecks(order *tree, owned map[string]bool) []Diagnostic {
 		}
 	}
 	return diags
+}
+
+// validityCheck catches a certificate validity longer than its order's
+// ("Cannot exceed order validity period"): the API would reject the order
+// (cert_validity_exceeds_order_validity) after merge, when it is too late
+// for review. Only years and days are compared; custom dates depend on the
+// day of ordering.
+func validityCheck(order *tree) []Diagnostic {
+	cert := order.field("certificate").field("cert_validity")
+	certDays, ok1 := validityDays(cert)
+	orderDays, ok2 := validityDays(order.field("order_validity"))
+	if !ok1 || !ok2 || certDays <= orderDays {
+		return nil
+	}
+	return []Diagnostic{errorAt(cert.reportPos(), "spec.order.certificate.cert_validity",
+		"the certificate would be valid %d days but the order only %d: cert_validity cannot exceed order_validity (the API rejects it with cert_validity_exceeds_order_validity)", certDays, orderDays)}
+}
+
+// validityDays reads {days: N} (which wins) or {years: N} as days.
+func validityDays(v *tree) (int, bool) {
+	if v == nil || v.kind != kindMap {
+		return 0, false
+	}
+	if d, ok := v.field("days").intValue(); ok {
+		return d, true
+	}
+	if y, ok := v.field("years").intValue(); ok {
+		return y * 365, true
+	}
+	return 0, false
 }
 
 // skipOwned returns a filter for schema problems at or below owned pointers.

@@ -189,3 +189,12 @@ func dottedPath(ptr string) string {
 	}
 	return b.String()
 }
+
+// intValue returns the scalar integer value and whether t is one.
+func (t *tree) intValue() (int, bool) {
+	if t == nil || t.kind != kindScalar {
+		return 0, false
+	}
+	n, ok := t.value.(int)
+	return n, ok
+}

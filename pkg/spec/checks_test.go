@@ -1,0 +1,38 @@
+package spec
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCertValidityMustFitTheOrder(t *testing.T) {
+	tests := []struct {
+		name, orderValidity, certValidity string
+		wantErr                           bool
+	}{
+		{"397 days in a 1-year order", "{years: 1}", "{days: 397}", true},
+		{"1 year in a 1-year order", "{years: 1}", "{years: 1}", false},
+		{"397 days in a 2-year order", "{years: 2}", "{days: 397}", false},
+		{"days win over years", "{years: 3, days: 200}", "{days: 300}", true},
+		{"custom dates are not compared", "{custom_expiration_date: 09 JUN 2027}", "{days: 397}", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			order := strings.Replace(validSecureSite, "order_validity: {years: 1}", "order_validity: "+tt.orderValidity, 1)
+			order = strings.Replace(order, "  signature_hash: sha256\n", "  signature_hash: sha256\n  cert_validity: "+tt.certValidity+"\n", 1)
+			res := loadIn(t, map[string]string{"csr.pem": "@csr:rsa2048.csr", "a.yaml": certYAML("a", "ssl_securesite_flex", order)})
+			var got []string
+			for _, d := range res.Diagnostics {
+				if strings.Contains(d.Message, "cannot exceed order_validity") {
+					got = append(got, d.String())
+				}
+			}
+			if (len(got) == 1) != tt.wantErr {
+				t.Fatalf("validity diagnostics = %v, want error: %v (all: %v)", got, tt.wantErr, diagStrings(res.Diagnostics))
+			}
+			if tt.wantErr && !strings.HasPrefix(got[0], "a.yaml:13:7:") {
+				t.Errorf("reported at %s, want the cert_validity key (a.yaml:13:7)", got[0])
+			}
+		})
+	}
+}
