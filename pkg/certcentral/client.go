@@ -57,6 +57,7 @@ type Client struct {
 	limiter, legacyLimiter   *limiter
 	http                     *retryablehttp.Client
 	calls                    atomic.Int64
+	log                      zerolog.Logger
 }
 
 const (
@@ -128,6 +129,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logger != nil {
 		log = *cfg.Logger
 	}
+	c.log = log
 	var hc http.Client
 	if cfg.HTTPClient != nil {
 		hc = *cfg.HTTPClient

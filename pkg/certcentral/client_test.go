@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -493,5 +494,22 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	}
 	if n := len(other.requests()); n != 0 {
 		t.Errorf("redirect target received %d requests (with the API key)", n)
+	}
+}
+
+func TestPlaceOrderToleratesOddPropertyTypes(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		// The docs type domains[].name as int; an id must still make it an order.
+		_, _ = w.Write([]byte(`{"id": 4242, "domains": [{"id": 1, "name": 17}], "requests": [{"id": 9, "status": "pending"}]}`))
+	}))
+	defer srv.Close()
+	c, err := certcentral.New(certcentral.Config{Endpoint: srv.URL + "/services/v2", APIKey: "k", Limits: []certcentral.Limit{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.PlaceOrder(context.Background(), spec.SecureSiteFlex, []byte(`{}`))
+	if err != nil || resp.ID != 4242 || len(resp.Requests) != 1 || resp.Requests[0].Status != "pending" {
+		t.Fatalf("PlaceOrder = %+v, %v; want order 4242 with its request", resp, err)
 	}
 }

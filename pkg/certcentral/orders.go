@@ -39,9 +39,17 @@ func (c *Client) PlaceOrder(ctx context.Context, product spec.Product, body []by
 	if err != nil {
 		return nil, err
 	}
+	// The order exists once CertCentral answered 2xx with an id. The API is
+	// not consistent about the other properties (the docs type
+	// domains[].name as int, say): a property of an unexpected type must not
+	// turn a placed order into an "unreadable response".
 	var out PlaceOrderResponse
-	if err := decode(r, data, &out); err != nil {
-		return nil, err
+	if err := json.Unmarshal(data, &out); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if !errors.As(err, &typeErr) || out.ID == 0 {
+			return nil, &RequestError{Method: r.method, Path: r.path, Stage: StageResponse, Err: fmt.Errorf("decode response: %w", err)}
+		}
+		c.logDecodeSkip(r, typeErr)
 	}
 	if out.ID == 0 {
 		return nil, &RequestError{Method: r.method, Path: r.path, Stage: StageResponse, Err: fmt.Errorf("response carries no order id")}
@@ -222,6 +230,13 @@ func (c *Client) PlaceLegacyOrder(ctx context.Context, body map[string]string) (
 
 // decode reads a JSON success body; a failure means the server answered but
 // certplan cannot tell what happened (StageResponse).
+// logDecodeSkip notes a response property of an unexpected type that was
+// skipped (never the body itself: it may echo request data).
+func (c *Client) logDecodeSkip(r request, e *json.UnmarshalTypeError) {
+	c.log.Warn().Str("method", r.method).Str("path", r.path).Str("field", e.Field).
+		Str("got", e.Value).Msg("skipped a response property of an unexpected type")
+}
+
 func decode(r request, data []byte, v any) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		return &RequestError{Method: r.method, Path: r.path, Stage: StageResponse, Err: fmt.Errorf("decode response: %w", err)}
