@@ -188,8 +188,8 @@ func (g *globals) lock(ctx context.Context, statePath, op string) (*state.Lock, 
 		return nil, fmt.Errorf("lock state %s: %w", statePath, err)
 	}
 	if l.TookOver != nil {
-		fmt.Fprintf(g.stderr, "Note: took over a stale state lock left by pid %d on %s (%s since %s); that process is gone.\n",
-			l.TookOver.PID, l.TookOver.Host, l.TookOver.Operation, l.TookOver.Created.Format(time.RFC3339))
+		g.note("Note", fmt.Sprintf("took over a stale state lock left by pid %d on %s (%s since %s); that process is gone",
+			l.TookOver.PID, l.TookOver.Host, l.TookOver.Operation, l.TookOver.Created.Format(time.RFC3339)))
 	}
 	return l, nil
 }
@@ -201,7 +201,7 @@ func (g *globals) loadState(statePath string) (*state.Loaded, error) {
 		return nil, err
 	}
 	for _, w := range l.Warnings {
-		fmt.Fprintf(g.stderr, "Warning: %s\n", w)
+		g.note("Warning", w)
 	}
 	return l, nil
 }
@@ -220,4 +220,19 @@ func isTTYReader(r io.Reader) bool {
 func useColor(w io.Writer) bool {
 	_, noColor := os.LookupEnv("NO_COLOR")
 	return !noColor && isTTY(w)
+}
+
+// note tells the user something on stderr that is not an error: a line
+// "Warning: ..." for people, or a zerolog JSON line with --log-format json.
+func (g *globals) note(kind, msg string) {
+	if g.logFormat == "json" {
+		log, _ := g.logger()
+		if kind == "Warning" {
+			log.Warn().Msg(msg)
+		} else {
+			log.Info().Msg(msg)
+		}
+		return
+	}
+	fmt.Fprintf(g.stderr, "%s: %s\n", kind, msg)
 }

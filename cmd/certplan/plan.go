@@ -63,7 +63,7 @@ func runPlan(cmd *cobra.Command, g *globals, f *planFlags, args []string) error 
 		fmt.Fprintf(g.stderr, "Saved the plan to %s: apply exactly this plan with `certplan apply %s`.\n", f.out, f.out)
 	}
 	if err := appendStepSummary(s.plan); err != nil {
-		fmt.Fprintf(g.stderr, "Warning: GITHUB_STEP_SUMMARY: %v\n", err)
+		g.note("Warning", fmt.Sprintf("GITHUB_STEP_SUMMARY: %v", err))
 	}
 	if f.detailedExitcode && s.plan.HasChanges() {
 		return withCode(exitChanges, nil)

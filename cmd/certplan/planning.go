@@ -38,9 +38,7 @@ func (g *globals) loadManifests(paths []string) (*spec.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range res.Diagnostics {
-		fmt.Fprintln(g.stderr, d.String())
-	}
+	g.printDiagnostics(res.Diagnostics)
 	if res.HasErrors() {
 		return nil, withCode(exitInvalid, fmt.Errorf("manifests are invalid: fix the errors above (certplan validate shows them too)"))
 	}
@@ -131,8 +129,28 @@ func (g *globals) warnMissingSecrets(p *plan.Plan) {
 		sort.Strings(paths)
 		for _, path := range paths {
 			if _, err := c.SecretRefs[path].Resolve(); err != nil {
-				fmt.Fprintf(g.stderr, "Warning: %s: %s: %v; apply will need it\n", c.Name, path, err)
+				g.note("Warning", fmt.Sprintf("%s: %s: %v; apply will need it", c.Name, path, err))
 			}
 		}
+	}
+}
+
+// printDiagnostics writes manifest problems to stderr: one line each, or
+// zerolog JSON lines with --log-format json, so CI log parsers see one format.
+func (g *globals) printDiagnostics(ds []spec.Diagnostic) {
+	if g.logFormat != "json" {
+		for _, d := range ds {
+			fmt.Fprintln(g.stderr, d.String())
+		}
+		return
+	}
+	log, _ := g.logger()
+	for _, d := range ds {
+		ev := log.Warn()
+		if d.Severity == spec.SeverityError {
+			ev = log.Error()
+		}
+		ev.Str("file", d.Pos.File).Int("line", d.Pos.Line).Int("column", d.Pos.Col).
+			Str("field", d.Path).Msg(d.Message)
 	}
 }
