@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 )
 
@@ -123,7 +124,7 @@ func (g *globals) statePath(paths []string) string {
 			dir = filepath.Dir(dir)
 		}
 	}
-	if project, ok := projectDir(dir); ok {
+	if project, ok := spec.ProjectDir(dir); ok {
 		dir = project
 	}
 	return filepath.Join(dir, stateFileName)
@@ -131,37 +132,6 @@ func (g *globals) statePath(paths []string) string {
 
 // stateFileName is the state file's name in the project directory.
 const stateFileName = "certplan.state.json"
-
-// projectDir finds the nearest directory at or above dir holding
-// certplan.yaml, stopping at a Git work tree's root. The result is relative
-// to the current directory when dir is.
-func projectDir(dir string) (string, bool) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", false
-	}
-	for cur := abs; ; {
-		if fi, err := os.Stat(filepath.Join(cur, "certplan.yaml")); err == nil && !fi.IsDir() {
-			if filepath.IsAbs(dir) {
-				return cur, true
-			}
-			if wd, err := os.Getwd(); err == nil {
-				if rel, err := filepath.Rel(wd, cur); err == nil {
-					return rel, true
-				}
-			}
-			return cur, true
-		}
-		if _, err := os.Stat(filepath.Join(cur, ".git")); err == nil {
-			return "", false
-		}
-		parent := filepath.Dir(cur)
-		if parent == cur {
-			return "", false
-		}
-		cur = parent
-	}
-}
 
 // loadExistingState loads the state for commands that only read it: a
 // missing file is an error saying where certplan looked, not an empty state.

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -34,5 +35,37 @@ func TestCertValidityMustFitTheOrder(t *testing.T) {
 				t.Errorf("reported at %s, want the cert_validity key (a.yaml:13:7)", got[0])
 			}
 		})
+	}
+}
+
+func TestProjectDir(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"repo/.git/HEAD":         "ref: refs/heads/main\n",
+		"repo/certplan.yaml":     "apiVersion: certplan/v1\n",
+		"repo/certs/team/a.yaml": "x: 1\n",
+		"bare/.git/HEAD":         "ref: refs/heads/main\n",
+		"bare/certs/b.yaml":      "x: 1\n",
+		"certplan.yaml":          "above the repository: never used\n",
+		"repo/sub/certplan.yaml": "apiVersion: certplan/v1\n",
+		"repo/sub/certs/c.yaml":  "x: 1\n",
+	})
+	tests := []struct {
+		path, want string
+		ok         bool
+	}{
+		{"repo/certs/team", "repo", true},
+		{"repo/certs/team/a.yaml", "repo", true},
+		{"repo", "repo", true},
+		{"repo/sub/certs", "repo/sub", true}, // the nearest wins
+		{"bare/certs", "", false},            // stops at the Git root
+		{"missing", "", false},
+	}
+	t.Chdir(dir)
+	for _, tt := range tests {
+		got, ok := ProjectDir(tt.path)
+		if ok != tt.ok || filepath.ToSlash(got) != tt.want {
+			t.Errorf("ProjectDir(%s) = %q, %v; want %q, %v", tt.path, got, ok, tt.want, tt.ok)
+		}
 	}
 }

@@ -101,6 +101,21 @@ func isManifestName(name string) bool {
 	return ext == ".yaml" || ext == ".yml"
 }
 
+// ProjectDir is the project directory of a manifest path (file or
+// directory): the nearest directory at or above it that holds certplan.yaml,
+// not looking above a Git work tree's root. The state file lives there.
+func ProjectDir(path string) (string, bool) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", false
+	}
+	pf, ok := findProjectFile(path, fi.IsDir())
+	if !ok {
+		return "", false
+	}
+	return filepath.Dir(pf), true
+}
+
 // findProjectFile looks for certplan.yaml in the directory of path and its
 // parents, stopping at the first one found or at a directory that holds .git
 // (the repository root) or at the file system root.
