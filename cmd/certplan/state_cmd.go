@@ -90,7 +90,7 @@ order for it.`,
 		Example: "  certplan state rm old-frontend",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.mutateState(cmd.Context(), "state rm", func(st *state.State) (string, error) {
+			return g.mutateState(cmd.Context(), "state rm", args[0], func(st *state.State) (string, error) {
 				if !st.Remove(args[0]) {
 					return "", fmt.Errorf("%q is not in state: `certplan state list` shows what is", args[0])
 				}
@@ -151,7 +151,7 @@ func (g *globals) adopt(ctx context.Context, name, idText, op string, mustBeNew 
 	if err != nil {
 		return err
 	}
-	return g.mutateState(ctx, op, func(st *state.State) (string, error) {
+	return g.mutateState(ctx, op, name, func(st *state.State) (string, error) {
 		if _, exists := st.Certificates[name]; exists && mustBeNew {
 			return "", fmt.Errorf("%q is already in state: use `certplan state set-order %s %d` to replace its order", name, name, id)
 		}
@@ -160,9 +160,11 @@ func (g *globals) adopt(ctx context.Context, name, idText, op string, mustBeNew 
 	})
 }
 
-// mutateState locks the state, folds any leftover journal, applies change,
+// mutateState locks the state, folds any leftover journal, closes an
+// interrupted order of name (a person is resolving it by hand: the next
+// apply must not resume it next to the order they chose), applies change,
 // and saves with the serial bumped.
-func (g *globals) mutateState(ctx context.Context, op string, change func(*state.State) (string, error)) error {
+func (g *globals) mutateState(ctx context.Context, op, name string, change func(*state.State) (string, error)) error {
 	path := g.statePath(nil)
 	lock, err := g.lock(ctx, path, op)
 	if err != nil {
@@ -175,6 +177,19 @@ func (g *globals) mutateState(ctx context.Context, op string, change func(*state
 	l, err := g.loadState(path)
 	if err != nil {
 		return err
+	}
+	if open, ok := l.Pending[name]; ok {
+		if err := closeIntent(path, open, op); err != nil {
+			return err
+		}
+		if err := g.fold(path); err != nil {
+			return err
+		}
+		if l, err = g.loadState(path); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "Closed the interrupted %s of %s (alternative_order_id %s): apply will not resume it.\n",
+			open.Action, name, open.AlternativeOrderID)
 	}
 	msg, err := change(l.State)
 	if err != nil {
@@ -211,4 +226,20 @@ is running: two applies at once are what the lock prevents.`,
 			return nil
 		},
 	}
+}
+
+// closeIntent journals that a person resolved an interrupted order.
+func closeIntent(statePath string, open state.Record, op string) error {
+	j, err := state.OpenJournal(statePath)
+	if err != nil {
+		return fmt.Errorf("open journal: %w", err)
+	}
+	rec := state.Record{Type: state.RecordFailure, Name: open.Name, Action: open.Action,
+		AlternativeOrderID: open.AlternativeOrderID, NothingCreated: true,
+		Error: "closed by `certplan " + op + "`: resolved by a person"}
+	err = j.Append(rec)
+	if cerr := j.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
