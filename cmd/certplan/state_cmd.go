@@ -178,22 +178,32 @@ func (g *globals) mutateState(ctx context.Context, op, name string, change func(
 	if err != nil {
 		return err
 	}
-	if open, ok := l.Pending[name]; ok {
+	// Try the change first: a refused change (import of a name already in
+	// state, say) must leave the interrupted order open.
+	msg, err := change(l.State)
+	open, interrupted := l.Pending[name]
+	onlyInJournal := err != nil && interrupted && op == "state rm"
+	if err != nil && !onlyInJournal {
+		return err
+	}
+	if interrupted {
 		if err := closeIntent(path, open, op); err != nil {
 			return err
 		}
 		if err := g.fold(path); err != nil {
 			return err
 		}
+		fmt.Fprintf(g.stdout, "Closed the interrupted %s of %s (alternative_order_id %s): apply will not resume it.\n",
+			open.Action, name, open.AlternativeOrderID)
+		if onlyInJournal {
+			return nil // nothing in the snapshot to forget
+		}
 		if l, err = g.loadState(path); err != nil {
 			return err
 		}
-		fmt.Fprintf(g.stdout, "Closed the interrupted %s of %s (alternative_order_id %s): apply will not resume it.\n",
-			open.Action, name, open.AlternativeOrderID)
-	}
-	msg, err := change(l.State)
-	if err != nil {
-		return err
+		if msg, err = change(l.State); err != nil {
+			return err
+		}
 	}
 	l.State.Serial++
 	if err := state.Save(path, l.State); err != nil {

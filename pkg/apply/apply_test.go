@@ -486,3 +486,26 @@ func TestAdoptionFollowsTheRenewalChain(t *testing.T) {
 		t.Fatal("nothing may be ordered")
 	}
 }
+
+func TestAdoptionStopsAtADeadRenewal(t *testing.T) {
+	f := newFake()
+	ch := change("shop", spec.SecureSiteFlex)
+	f.orders[ch.AlternativeOrderID] = []certcentral.AlternateOrder{{OrderID: 77, Status: "issued"}}
+	api := deadRenewalFake{f}
+	rep := Run(context.Background(), &plan.Plan{Changes: []plan.Change{ch}}, Options{API: api, Journal: &memJournal{}, Recovery: noWait()})
+	if got := rep.Results[0]; got.OrderID != 77 || got.Status != "issued" {
+		t.Fatalf("adopted order %d (%s), want the live order 77: a rejected renewal never replaced it", got.OrderID, got.Status)
+	}
+}
+
+type deadRenewalFake struct{ *fakeAPI }
+
+func (f deadRenewalFake) OrderInfo(ctx context.Context, id int64) (*certcentral.Order, error) {
+	switch id {
+	case 77:
+		return &certcentral.Order{ID: 77, Status: "issued", IsRenewed: true, RenewedOrderID: 88}, nil
+	case 88:
+		return &certcentral.Order{ID: 88, Status: "rejected", RenewalOfOrderID: 77}, nil
+	}
+	return f.fakeAPI.OrderInfo(ctx, id)
+}

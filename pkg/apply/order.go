@@ -63,7 +63,9 @@ func (r *runner) place(ch plan.Change) Result {
 	// 2. Submit; after any failure that may have reached the server, look up
 	//    again before submitting again.
 	rec := r.opts.Recovery
-	ambiguous := false // an earlier attempt may have created the order
+	// An earlier attempt may have created the order: in this run after an
+	// ambiguous failure, and always when resuming an interrupted apply.
+	ambiguous := ch.Resuming
 	for attempt := 1; ; attempt++ {
 		resp, err := r.opts.API.PlaceOrder(ctx, ch.Product, body)
 		if err == nil {
@@ -73,14 +75,11 @@ func (r *runner) place(ch plan.Change) Result {
 		if certcentral.IsDuplicateAlternativeID(err) {
 			// The account requires unique ids and one exists: it is ours.
 			facts, lerr := r.lookup(ctx, ch.AlternativeOrderID)
-			switch {
-			case lerr == nil:
+			if lerr == nil {
 				return r.record(res, intent, facts, OutcomeAdopted)
-			case errors.Is(lerr, errNoOrder) && !ambiguous:
-				// Not a duplicate after all (some other alternative_order_id
-				// problem): nothing was created.
-				return r.nothingCreated(res, intent, err)
 			}
+			// CertCentral says an order with this key exists, yet the look-up
+			// does not show it (yet): keep the intent open for the next run.
 			return r.unresolved(res, fmt.Errorf("CertCentral says the order exists (%v) but the look-up did not find it: %w", err, lerr))
 		}
 		if certcentral.NothingCreated(err) {
@@ -92,7 +91,7 @@ func (r *runner) place(ch plan.Change) Result {
 			return r.nothingCreated(res, intent, err)
 		}
 		ambiguous = true
-		r.opts.Logger.Warn().Str("name", ch.Name).Int("attempt", attempt).Err(err).
+		r.opts.Logger.Warn().Str("name", ch.Name).Int("attempt", attempt).Str("error", scrub(ch.Request, err.Error())).
 			Msg("order submission outcome unknown; looking the key up before any retry")
 		if timedOut(err) {
 			// A request that timed out may still be committing inside
@@ -158,8 +157,8 @@ func (r *runner) lookup(ctx context.Context, altID string) (state.OrderFacts, er
 	// renewal chain, so adopt that one.
 	for hops := 0; info.IsRenewed && info.RenewedOrderID != 0 && hops < 20; hops++ {
 		next, err := r.opts.API.OrderInfo(ctx, info.RenewedOrderID)
-		if err != nil {
-			break
+		if err != nil || state.OrderStatus(next.Status).Dead() {
+			break // a rejected or canceled renewal never replaced the live order
 		}
 		r.opts.Logger.Info().Int64("order", info.ID).Int64("renewed_as", next.ID).
 			Msg("the order with this key was renewed; adopting the renewal")

@@ -226,7 +226,7 @@ func (pl planner) issued(ch Change, c *spec.Certificate, cur *state.Certificate,
 }
 
 // shapingReasons names each changed shaping field.
-func shapingReasons(c *spec.Certificate, cur *state.Certificate, productChanged bool) []string {
+func shapingReasons(c *spec.Certificate, cur *state.Certificate, _ bool) []string {
 	if cur.Request == nil {
 		return []string{"certificate-shaping fields changed (state has no recorded request to compare)"}
 	}
@@ -234,9 +234,9 @@ func shapingReasons(c *spec.Certificate, cur *state.Certificate, productChanged 
 	for _, f := range changedShaping(familyOf(c.Product), cur.Request, c.Order) {
 		out = append(out, f+" changed")
 	}
-	if len(out) == 0 && !productChanged {
-		out = append(out, "certificate-shaping fields changed (spec digest differs from state)")
-	}
+	// No shaping field differs from the submitted request: the digest was
+	// computed differently (an older certplan, before shaping values were
+	// normalized), not for a different certificate. Never buy one for that.
 	return out
 }
 

@@ -8,7 +8,7 @@ import (
 
 // ownedFields are request fields certplan sets itself at submit time; they
 // are never part of a diff.
-var ownedFields = map[string]bool{"alternative_order_id": true, "renewal_of_order_id": true}
+var ownedFields = map[string]bool{"alternative_order_id": true, "renewal_of_order_id": true, "renewed_thumbprint": true}
 
 // diffBodies compares a previously submitted body (nil for a create) with a
 // new one, field by field: objects are walked, anything else (strings,

@@ -60,17 +60,23 @@ func orderChecks(order *tree, owned map[string]bool) []Diagnostic {
 // day of ordering.
 func validityCheck(order *tree) []Diagnostic {
 	cert := order.field("certificate").field("cert_validity")
-	certDays, ok1 := validityDays(cert)
-	orderDays, ok2 := validityDays(order.field("order_validity"))
+	ov := order.field("order_validity")
+	if cert.field("custom_expiration_date") != nil || ov.field("custom_expiration_date") != nil {
+		return nil // custom dates win over days and years
+	}
+	certDays, ok1 := validityDays(cert, 365)
+	// A year of order may hold a leap day: count the most it can be.
+	orderDays, ok2 := validityDays(ov, 366)
 	if !ok1 || !ok2 || certDays <= orderDays {
 		return nil
 	}
 	return []Diagnostic{errorAt(cert.reportPos(), "spec.order.certificate.cert_validity",
-		"the certificate would be valid %d days but the order only %d: cert_validity cannot exceed order_validity (the API rejects it with cert_validity_exceeds_order_validity)", certDays, orderDays)}
+		"the certificate would be valid %d days but the order at most %d: cert_validity cannot exceed order_validity (the API rejects it with cert_validity_exceeds_order_validity)", certDays, orderDays)}
 }
 
-// validityDays reads {days: N} (which wins) or {years: N} as days.
-func validityDays(v *tree) (int, bool) {
+// validityDays reads {days: N} (which wins) or {years: N} as days, counting
+// perYear days a year.
+func validityDays(v *tree, perYear int) (int, bool) {
 	if v == nil || v.kind != kindMap {
 		return 0, false
 	}
@@ -78,7 +84,7 @@ func validityDays(v *tree) (int, bool) {
 		return d, true
 	}
 	if y, ok := v.field("years").intValue(); ok {
-		return y * 365, true
+		return y * perYear, true
 	}
 	return 0, false
 }

@@ -16,6 +16,8 @@ func TestCertValidityMustFitTheOrder(t *testing.T) {
 		{"397 days in a 2-year order", "{years: 2}", "{days: 397}", false},
 		{"days win over years", "{years: 3, days: 200}", "{days: 300}", true},
 		{"custom dates are not compared", "{custom_expiration_date: 09 JUN 2027}", "{days: 397}", false},
+		{"a year of order may hold a leap day", "{years: 1}", "{days: 366}", false},
+		{"two years of certificate in one of order", "{years: 1}", "{days: 367}", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
