@@ -39,6 +39,8 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 30s ./pkg/spec
 	$(GO) test -run '^$$' -fuzz FuzzParseState -fuzztime 30s ./pkg/state
+	$(GO) test -run '^$$' -fuzz FuzzReplay -fuzztime 30s ./pkg/state
+	$(GO) test -run '^$$' -fuzz FuzzReadPlan -fuzztime 30s ./pkg/plan
 
 clean:
 	rm -rf bin
