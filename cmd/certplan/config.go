@@ -57,6 +57,9 @@ func (g *globals) clock() (time.Time, error) {
 
 // logger writes zerolog logs to stderr, as text for people or JSON for CI.
 func (g *globals) logger() (zerolog.Logger, error) {
+	if g.log != nil {
+		return *g.log, nil
+	}
 	lvl, err := zerolog.ParseLevel(strings.ToLower(g.logLevel))
 	if err != nil || g.logLevel == "" {
 		return zerolog.Nop(), fmt.Errorf("--log-level %q: want debug, info, warn or error", g.logLevel)
@@ -70,23 +73,25 @@ func (g *globals) logger() (zerolog.Logger, error) {
 	default:
 		return zerolog.Nop(), fmt.Errorf("--log-format %q: want text or json", g.logFormat)
 	}
-	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+	log := zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+	g.log = &log
+	return log, nil
 }
 
-// client builds the CertCentral client from flags and environment. The API
-// key is read from DIGICERT_API_KEY only, never from a flag (flags leak
-// into process listings and shell history).
+// client returns the run's CertCentral client, built from flags and
+// environment on first use. The API key is read from DIGICERT_API_KEY only,
+// never from a flag (flags leak into process listings and shell history).
 func (g *globals) client() (*certcentral.Client, error) {
+	if g.cc != nil {
+		return g.cc, nil
+	}
 	endpoint, err := certcentral.ResolveEndpoint(env(g.endpoint, "CERTPLAN_ENDPOINT"))
 	if err != nil {
 		return nil, fmt.Errorf("endpoint: %w", err)
 	}
-	legacy := env(g.legacyEndpoint, "CERTPLAN_LEGACY_ENDPOINT")
-	if legacy == "" {
-		legacy = certcentral.DefaultLegacyEndpoint
-	}
-	if legacy, err = certcentral.ResolveEndpoint(legacy); err != nil {
-		return nil, fmt.Errorf("legacy endpoint: %w", err)
+	legacy, err := certcentral.ResolveLegacyEndpoint(env(g.legacyEndpoint, "CERTPLAN_LEGACY_ENDPOINT"))
+	if err != nil {
+		return nil, err // names the legacy endpoint itself
 	}
 	key := os.Getenv("DIGICERT_API_KEY")
 	if key == "" {
@@ -96,7 +101,7 @@ func (g *globals) client() (*certcentral.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return certcentral.New(certcentral.Config{
+	cc, err := certcentral.New(certcentral.Config{
 		Endpoint:       endpoint,
 		LegacyEndpoint: legacy,
 		APIKey:         key,
@@ -104,6 +109,11 @@ func (g *globals) client() (*certcentral.Client, error) {
 		UserAgent:      "certplan/" + version,
 		Logger:         &log,
 	})
+	if err != nil {
+		return nil, err
+	}
+	g.cc = cc
+	return cc, nil
 }
 
 // statePath picks the state file: --state, CERTPLAN_STATE, or

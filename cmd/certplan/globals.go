@@ -5,7 +5,10 @@ import (
 	"os"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
+
+	"github.com/certplan/certplan/pkg/certcentral"
 )
 
 // globals are the persistent flags every command shares. Flags beat environment.
@@ -20,6 +23,11 @@ type globals struct {
 	logFormat      string
 	logLevel       string
 	lockTimeout    time.Duration
+
+	// Built once per run, on first use: one client means one rate limiter
+	// for the API key across refresh, apply and --wait.
+	log *zerolog.Logger
+	cc  *certcentral.Client
 }
 
 func (g *globals) register(root *cobra.Command) {
