@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"sort"
 
 	"github.com/certplan/certplan/pkg/certcentral"
@@ -93,7 +92,7 @@ func (r *runner) place(ch plan.Change) Result {
 		ambiguous = true
 		r.opts.Logger.Warn().Str("name", ch.Name).Int("attempt", attempt).Str("error", scrub(ch.Request, err.Error())).
 			Msg("order submission outcome unknown; looking the key up before any retry")
-		if timedOut(err) {
+		if certcentral.IsTimeout(err) {
 			// A request that timed out may still be committing inside
 			// CertCentral, where a look-up cannot see it yet. Never re-submit
 			// in this run: the next run looks the key up minutes later.
@@ -114,16 +113,6 @@ func (r *runner) place(ch plan.Change) Result {
 		}
 		// Provably not there: safe to submit again with the same key.
 	}
-}
-
-// timedOut reports whether err is a timeout (as opposed to a reset, EOF or
-// 5xx, after which the server has answered or dropped the request).
-func timedOut(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // lookup finds the order carrying altID. With several (an account without
@@ -233,20 +222,13 @@ func (r *runner) nothingCreated(res Result, intent state.Record, cause error) Re
 func (r *runner) fail(res Result, err error) Result {
 	res.Outcome = OutcomeFailed
 	res.Error = err.Error()
-	res.fatal = authFailure(err)
+	res.fatal = certcentral.IsAuthRejected(err)
 	return res
 }
 
 func (r *runner) unresolved(res Result, err error) Result {
 	res.Outcome = OutcomeUnresolved
 	res.Error = err.Error() + " (the intent stays journaled; the next apply resumes it with the same alternative_order_id)"
-	res.fatal = authFailure(err)
+	res.fatal = certcentral.IsAuthRejected(err)
 	return res
-}
-
-// authFailure reports whether CertCentral rejected the credentials: every
-// other order would fail the same way.
-func authFailure(err error) bool {
-	var apiErr *certcentral.APIError
-	return errors.As(err, &apiErr) && (apiErr.StatusCode == 401 || apiErr.StatusCode == 403)
 }

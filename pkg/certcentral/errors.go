@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 )
@@ -152,6 +153,24 @@ func IsNotFound(err error) bool {
 func IsRateLimited(err error) bool {
 	var ae *APIError
 	return errors.As(err, &ae) && (ae.StatusCode == http.StatusTooManyRequests || ae.HasCode("request_limit_exceeded"))
+}
+
+// IsAuthRejected reports that CertCentral refused the credentials (401 or
+// 403): every other request with the same key fails the same way.
+func IsAuthRejected(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && (ae.StatusCode == http.StatusUnauthorized || ae.StatusCode == http.StatusForbidden)
+}
+
+// IsTimeout reports a request that timed out in flight. Unlike a reset or a
+// 5xx, the server may still be committing it, where a look-up cannot see it
+// yet.
+func IsTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // IsRetryable reports a failure that may succeed when tried again: 429, 5xx,

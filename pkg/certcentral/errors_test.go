@@ -31,7 +31,7 @@ func TestClassification(t *testing.T) {
 	reset := &url.Error{Op: "Post", URL: "u", Err: io.EOF}
 	dial := &url.Error{Op: "Post", URL: "u", Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}
 
-	type want struct{ notFound, rateLimited, retryable, nothing, unknown, dup bool }
+	type want struct{ notFound, rateLimited, retryable, nothing, unknown, dup, auth, timeout bool }
 	tests := []struct {
 		name string
 		err  error
@@ -40,8 +40,8 @@ func TestClassification(t *testing.T) {
 		{"nil", nil, want{}},
 		{"plain error", errors.New("x"), want{}},
 		{"400 validation", api(400, "invalid_value:validity_years"), want{nothing: true}},
-		{"401", api(401, "access_denied|access_denied_invalid_key"), want{nothing: true}},
-		{"403", api(403, "access_denied|missing_permission"), want{nothing: true}},
+		{"401", api(401, "access_denied|access_denied_invalid_key"), want{nothing: true, auth: true}},
+		{"403", api(403, "access_denied|missing_permission"), want{nothing: true, auth: true}},
 		{"404 order", api(404, "not_found|order"), want{notFound: true, nothing: true}},
 		{"404 bare", api(404), want{notFound: true, nothing: true}},
 		{"400 with not_found code", api(400, "not_found|product"), want{notFound: true, nothing: true}},
@@ -53,10 +53,10 @@ func TestClassification(t *testing.T) {
 		{"duplicate (simulator)", api(400, certcentral.DuplicateAlternativeIDCode), want{nothing: true, dup: true}},
 		{"duplicate (other wording)", api(409, "invalid_value|alternative_order_id_in_use"), want{nothing: true, dup: true}},
 		{"alternative id code on a 5xx is not a duplicate", api(500, "duplicate_alternative_order_id"), want{retryable: true, unknown: true}},
-		{"timeout", req(certcentral.StageInFlight, timeout), want{retryable: true, unknown: true}},
+		{"timeout", req(certcentral.StageInFlight, timeout), want{retryable: true, unknown: true, timeout: true}},
 		{"reset", req(certcentral.StageInFlight, reset), want{retryable: true, unknown: true}},
 		{"cancelled in flight", req(certcentral.StageInFlight, &url.Error{Err: context.Canceled}), want{unknown: true}},
-		{"deadline in flight", req(certcentral.StageInFlight, &url.Error{Err: context.DeadlineExceeded}), want{retryable: true, unknown: true}},
+		{"deadline in flight", req(certcentral.StageInFlight, &url.Error{Err: context.DeadlineExceeded}), want{retryable: true, unknown: true, timeout: true}},
 		{"connection refused", req(certcentral.StageNotSent, dial), want{retryable: true, nothing: true}},
 		{"limiter wait cancelled", req(certcentral.StageNotSent, context.Canceled), want{nothing: true}},
 		{"unreadable success", req(certcentral.StageResponse, errors.New("decode")), want{unknown: true}},
@@ -72,6 +72,8 @@ func TestClassification(t *testing.T) {
 				retryable:   certcentral.IsRetryable(tt.err),
 				nothing:     certcentral.NothingCreated(tt.err),
 				unknown:     certcentral.OutcomeUnknown(tt.err),
+				auth:        certcentral.IsAuthRejected(tt.err),
+				timeout:     certcentral.IsTimeout(tt.err),
 				dup:         certcentral.IsDuplicateAlternativeID(tt.err),
 			}
 			if got != tt.want {
