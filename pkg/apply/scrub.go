@@ -13,6 +13,9 @@ import (
 // a short CVV or a card number written with separators, should CertCentral
 // ever echo one back.
 func scrub(order map[string]any, msg string) string {
+	if msg == "" {
+		return msg // a successful order: no secret to read again
+	}
 	var values []string
 	for _, ref := range spec.SecretRefs(order) {
 		v, err := ref.Resolve()

@@ -189,7 +189,7 @@ func (pl planner) issued(ch Change, c *spec.Certificate, cur *state.Certificate,
 	}
 	imported := cur.SpecDigest == ""
 	if !imported && ch.SpecDigest != cur.SpecDigest {
-		reasons = append(reasons, shapingReasons(c, cur, len(reasons) > 0)...)
+		reasons = append(reasons, shapingReasons(c, cur)...)
 	}
 	till := pickValidTill(obs.validTill, obs.orderValidTill)
 	status := "issued, valid till " + till
@@ -226,7 +226,7 @@ func (pl planner) issued(ch Change, c *spec.Certificate, cur *state.Certificate,
 }
 
 // shapingReasons names each changed shaping field.
-func shapingReasons(c *spec.Certificate, cur *state.Certificate, _ bool) []string {
+func shapingReasons(c *spec.Certificate, cur *state.Certificate) []string {
 	if cur.Request == nil {
 		return []string{"certificate-shaping fields changed (state has no recorded request to compare)"}
 	}
