@@ -155,7 +155,9 @@ func (g *globals) adopt(ctx context.Context, name, idText, op string, mustBeNew 
 		if _, exists := st.Certificates[name]; exists && mustBeNew {
 			return "", fmt.Errorf("%q is already in state: use `certplan state set-order %s %d` to replace its order", name, name, id)
 		}
-		st.SetOrder(name, apply.FactsFromOrder(order), order.Product.NameID, now)
+		if err := st.SetOrder(name, apply.FactsFromOrder(order), order.Product.NameID, now); err != nil {
+			return "", err
+		}
 		return fmt.Sprintf("%s now tracks order %d (%s, status %s).", name, id, order.Product.NameID, order.Status), nil
 	})
 }
