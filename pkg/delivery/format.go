@@ -1,18 +1,21 @@
 package delivery
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/certplan/certplan/pkg/certcentral"
+)
 
 // Format is a CertCentral download format that fetch writes.
 type Format string
 
-// Formats fetch supports, spelled as CertCentral's download formats
-// (certcentral.FormatPEMAll, ...; not imported, so this package depends on
-// state only). pem_nointermediate is left out on purpose: a certificate
-// without its intermediate breaks most TLS clients.
+// Formats fetch supports: CertCentral's download formats but
+// pem_nointermediate, left out on purpose (a certificate without its
+// intermediate breaks most TLS clients).
 const (
-	FormatPEMAll    Format = "pem_all"    // end-entity, intermediates, root
-	FormatPEMNoRoot Format = "pem_noroot" // end-entity and intermediates
-	FormatP7B       Format = "p7b"        // PKCS#7 bundle
+	FormatPEMAll    Format = certcentral.FormatPEMAll    // end-entity, intermediates, root
+	FormatPEMNoRoot Format = certcentral.FormatPEMNoRoot // end-entity and intermediates
+	FormatP7B       Format = certcentral.FormatP7B       // PKCS#7 bundle
 )
 
 // Formats lists the supported formats, for help texts and errors.
