@@ -127,21 +127,7 @@ func (s *Server) placeLegacyOrder(w http.ResponseWriter, r *http.Request) {
 	now := s.clockLocked()
 	o := s.commitV1(p, body, now)
 	issueErr := s.admit(o, now)
-	drop := s.faults.takeDrop()
-	o.ResponseDropped = drop
-	s.changed()
-	s.mu.Unlock()
-
-	s.stats.update(func(st *Stats) { st.OrdersPlaced++ })
-	if drop {
-		s.dropConnection(w)
-		return
-	}
-	if issueErr != nil {
-		writeErrors(w, apiV1, http.StatusInternalServerError, apiError{Code: codeServerError, Message: "order committed but the certificate could not be issued"})
-		return
-	}
-	writeJSON(w, http.StatusCreated, contentV1, struct {
+	s.respondCommitted(w, o, apiV1, issueErr, contentV1, struct {
 		OrderID int64 `json:"order_id"`
 	}{o.ID})
 }

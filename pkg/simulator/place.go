@@ -75,6 +75,14 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o, resp, issueErr := s.commitV2(p, body, fam, now)
+	s.respondCommitted(w, o, apiV2, issueErr, contentJSON, resp)
+}
+
+// respondCommitted ends an order POST (v1 or v2) once the order is
+// committed. s.mu is held on entry and released here. It applies the
+// drop-after-commit fault, counts the order, and answers 201, or 500 when the
+// certificate could not be issued.
+func (s *Server) respondCommitted(w http.ResponseWriter, o *order, dialect api, issueErr error, contentType string, resp any) {
 	drop := s.faults.takeDrop()
 	o.ResponseDropped = drop
 	s.changed()
@@ -86,10 +94,10 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if issueErr != nil {
-		writeErrors(w, apiV2, http.StatusInternalServerError, apiError{Code: codeServerError, Message: "order committed but the certificate could not be issued"})
+		writeErrors(w, dialect, http.StatusInternalServerError, apiError{Code: codeServerError, Message: "order committed but the certificate could not be issued"})
 		return
 	}
-	writeJSON(w, http.StatusCreated, contentJSON, resp)
+	writeJSON(w, http.StatusCreated, contentType, resp)
 }
 
 // commitV2 stores a validated order, links a renewal and applies the approval
