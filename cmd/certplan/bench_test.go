@@ -1,9 +1,7 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,45 +19,12 @@ import (
 func BenchmarkPlanCommand10k(b *testing.B) {
 	const n = 10_000
 	dir := b.TempDir()
-	csr, err := os.ReadFile("../../examples/csr/shop-frontend.csr")
-	if err != nil {
-		b.Fatal(err)
-	}
 	must := func(err error) {
 		if err != nil {
 			b.Fatal(err)
 		}
 	}
-	must(os.WriteFile(filepath.Join(dir, "shop.csr"), csr, 0o644))
-	must(os.WriteFile(filepath.Join(dir, "certplan.yaml"), []byte(`apiVersion: certplan/v1
-kind: Defaults
-metadata: {name: defaults}
-spec:
-  order:
-    organization: {id: 123456}
-    payment_method: balance
-    certificate: {signature_hash: sha256}
-`), 0o644))
-	for d := 0; d < 100; d++ {
-		var sb strings.Builder
-		for i := d * 100; i < (d+1)*100; i++ {
-			fmt.Fprintf(&sb, `---
-apiVersion: certplan/v1
-kind: Certificate
-metadata: {name: web-%05d}
-spec:
-  product: ssl_securesite_flex
-  order:
-    certificate:
-      common_name: shop.example.com
-      dns_names: [www.shop.example.com]
-      csr: {file: shop.csr}
-    order_validity: {years: 1}
-    comments: benchmark %d
-`, i, i)
-		}
-		must(os.WriteFile(filepath.Join(dir, fmt.Sprintf("certs-%02d.yaml", d)), []byte(sb.String()), 0o644))
-	}
+	writeManifests(b, dir, n, 100)
 	res, err := spec.Load([]string{dir})
 	must(err)
 	if res.HasErrors() || len(res.Certificates) != n {

@@ -5,7 +5,6 @@ package main
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"math/rand"
 	"net/http/httptest"
 	"os"
@@ -26,34 +25,11 @@ import (
 // track each of them, and a second plan must be empty.
 func TestCrashAtRandomInstants(t *testing.T) {
 	const certs, trials = 50, 20
-	dir := t.TempDir()
-	bin := buildCertplan(t, dir)
-
 	// 50 ms per request and 2 orders at a time: with start-up (manifests,
 	// refresh, resuming look-ups) a trial places a few orders before kills
-	// drawn from [0, 1.2s) land, so the 20 kills spread over the whole run.
-	sim, err := simulator.New(simulator.Options{APIKey: scriptAPIKey, Limits: []simulator.Limit{},
-		Faults: simulator.Faults{Latency: 50 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.Handler())
-	defer srv.Close()
-
-	work := filepath.Join(dir, "repo")
-	writeManifests(t, work, certs)
-	env := append(os.Environ(),
-		"CERTPLAN_ENDPOINT="+srv.URL+"/services/v2",
-		"CERTPLAN_LEGACY_ENDPOINT="+srv.URL,
-		"DIGICERT_API_KEY="+scriptAPIKey,
-		"NO_COLOR=1",
-	)
-	certplan := func(args ...string) *exec.Cmd {
-		c := exec.Command(bin, args...)
-		c.Dir = work
-		c.Env = env
-		return c
-	}
+	// drawn from [0, 300ms) after the plan land, so the 20 kills spread over
+	// the whole run.
+	sim, work, certplan := crashRig(t, certs, 50*time.Millisecond)
 
 	rng := rand.New(rand.NewSource(20261123))
 	deadline := time.Now().Add(5 * time.Minute)
@@ -140,21 +116,9 @@ func TestCrashAtRandomInstants(t *testing.T) {
 // duplicate.
 func TestCrashInterruptResumes(t *testing.T) {
 	const certs = 40
-	dir := t.TempDir()
-	bin := buildCertplan(t, dir)
-	sim, err := simulator.New(simulator.Options{APIKey: scriptAPIKey, Limits: []simulator.Limit{},
-		Faults: simulator.Faults{Latency: 40 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.Handler())
-	defer srv.Close()
-	work := filepath.Join(dir, "repo")
-	writeManifests(t, work, certs)
-	env := append(os.Environ(), "CERTPLAN_ENDPOINT="+srv.URL+"/services/v2", "DIGICERT_API_KEY="+scriptAPIKey, "NO_COLOR=1")
+	sim, work, certplan := crashRig(t, certs, 40*time.Millisecond)
 
-	c := exec.Command(bin, "apply", ".", "--auto-approve", "--parallelism", "2")
-	c.Dir, c.Env = work, env
+	c := certplan("apply", ".", "--auto-approve", "--parallelism", "2")
 	stdout, err := c.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -193,13 +157,41 @@ func TestCrashInterruptResumes(t *testing.T) {
 	if len(l.Pending) != 0 || len(l.State.Certificates) != placed {
 		t.Fatalf("after the interrupt: %d open intents, %d in state, %d placed", len(l.Pending), len(l.State.Certificates), placed)
 	}
-	c = exec.Command(bin, "apply", ".", "--auto-approve")
-	c.Dir, c.Env = work, env
+	c = certplan("apply", ".", "--auto-approve")
 	if out, err := c.CombinedOutput(); err != nil {
 		t.Fatalf("resuming apply: %v\n%s", err, out)
 	}
 	if n := len(sim.Orders()); n != certs {
 		t.Fatalf("simulator has %d orders, want exactly %d", n, certs)
+	}
+}
+
+// crashRig builds the real certplan (these tests kill it), starts a
+// simulator with the given latency, writes n manifests, and returns the
+// simulator, the project directory and a command maker for certplan there.
+func crashRig(t *testing.T, n int, latency time.Duration) (*simulator.Server, string, func(args ...string) *exec.Cmd) {
+	t.Helper()
+	dir := t.TempDir()
+	bin := buildCertplan(t, dir)
+	sim, err := simulator.New(simulator.Options{APIKey: scriptAPIKey, Limits: []simulator.Limit{},
+		Faults: simulator.Faults{Latency: latency}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	work := filepath.Join(dir, "repo")
+	writeManifests(t, work, n, n)
+	env := append(os.Environ(),
+		"CERTPLAN_ENDPOINT="+srv.URL+"/services/v2",
+		"CERTPLAN_LEGACY_ENDPOINT="+srv.URL,
+		"DIGICERT_API_KEY="+scriptAPIKey,
+		"NO_COLOR=1",
+	)
+	return sim, work, func(args ...string) *exec.Cmd {
+		c := exec.Command(bin, args...)
+		c.Dir, c.Env = work, env
+		return c
 	}
 }
 
@@ -211,40 +203,4 @@ func buildCertplan(t *testing.T, dir string) string {
 		t.Fatalf("build certplan: %v\n%s", err, out)
 	}
 	return bin
-}
-
-func writeManifests(t *testing.T, dir string, n int) {
-	t.Helper()
-	csr, err := os.ReadFile("../../examples/csr/shop-frontend.csr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "shop.csr"), csr, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, `---
-apiVersion: certplan/v1
-kind: Certificate
-metadata: {name: web-%03d}
-spec:
-  product: ssl_securesite_flex
-  order:
-    certificate:
-      common_name: shop.example.com
-      dns_names: [www.shop.example.com]
-      csr: {file: shop.csr}
-      signature_hash: sha256
-    order_validity: {years: 1}
-    organization: {id: 123456}
-    payment_method: balance
-`, i)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "certs.yaml"), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

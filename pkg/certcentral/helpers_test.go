@@ -76,7 +76,12 @@ func (f *fakeAPI) config() certcentral.Config {
 
 func (f *fakeAPI) client(t *testing.T, mods ...func(*certcentral.Config)) *certcentral.Client {
 	t.Helper()
-	cfg := f.config()
+	return newClient(t, f.config(), mods...)
+}
+
+// newClient builds a client from cfg after applying mods.
+func newClient(t *testing.T, cfg certcentral.Config, mods ...func(*certcentral.Config)) *certcentral.Client {
+	t.Helper()
 	for _, m := range mods {
 		m(&cfg)
 	}

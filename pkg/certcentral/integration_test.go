@@ -65,14 +65,7 @@ func (s *simAPI) client(t *testing.T, mods ...func(*certcentral.Config)) *certce
 		RetryWaitMax:   5 * time.Millisecond,
 		Logger:         &logger,
 	}
-	for _, m := range mods {
-		m(&cfg)
-	}
-	c, err := certcentral.New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return c
+	return newClient(t, cfg, mods...)
 }
 
 type syncBuffer struct {
