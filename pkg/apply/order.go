@@ -28,11 +28,18 @@ func (r *runner) order(ch plan.Change) Result {
 func (r *runner) place(ch plan.Change) Result {
 	ctx := r.opts.Abort
 	res := Result{Name: ch.Name, Action: ch.Action, key: ch.AlternativeOrderID}
+	// An interrupted order is found again by its alternative_order_id;
+	// legacy v1 orders have none, so nothing can find them.
+	check := state.DupCheckAlternateID
+	if ch.Product.IsLegacy() {
+		check = state.DupCheckNone
+	}
 	intent := state.Record{
 		Type:               state.RecordIntent,
 		Name:               ch.Name,
 		Action:             ch.Action,
 		AlternativeOrderID: ch.AlternativeOrderID,
+		DupCheck:           check,
 		RequestDigest:      ch.RequestDigest,
 		Product:            string(ch.Product),
 		SpecDigest:         ch.SpecDigest,

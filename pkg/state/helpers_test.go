@@ -13,9 +13,15 @@ func at(minutes int) time.Time { return t0.Add(time.Duration(minutes) * time.Min
 
 func ptime(t time.Time) *time.Time { return &t }
 
+// intent is an intent as format version 2 writes it: a keyed one is checked
+// by alternate id, a keyless one (legacy v1) cannot be checked.
 func intent(name string, action Action, key string, minute int) Record {
+	check := DupCheckAlternateID
+	if key == "" {
+		check = DupCheckNone
+	}
 	return Record{
-		Type: RecordIntent, Name: name, Action: action, AlternativeOrderID: key,
+		Type: RecordIntent, Name: name, Action: action, AlternativeOrderID: key, DupCheck: check,
 		RequestDigest: "rd-" + key, Product: "ssl_basic", SpecDigest: "sd-" + key,
 		Request: map[string]any{"certificate": map[string]any{"common_name": name + ".example.com"}},
 		Time:    at(minute),

@@ -103,7 +103,7 @@ func (j *Journal) Append(rec Record) error {
 	}
 	rec.Seq = j.seq + 1
 	rec.Time = j.now().UTC()
-	if err := rec.Validate(); err != nil {
+	if err := rec.ValidateNew(); err != nil {
 		j.mu.Unlock()
 		return fmt.Errorf("journal %s: refusing record: %w", j.path, err)
 	}

@@ -89,7 +89,10 @@ func TestJournalRefusesBadRecords(t *testing.T) {
 		{Type: RecordOutcome, Name: "a", Action: ActionCreate}, // no order
 		{Type: "rollback", Name: "a", Action: ActionCreate},    // unknown type
 		{Type: RecordIntent, Name: "a", Action: ActionNoOp},    // not an action apply journals
-		{Type: RecordIntent, Name: "a", Action: ActionCreate, Request: map[string]any{"x": make(chan int)}},
+		{Type: RecordIntent, Name: "a", Action: ActionCreate, DupCheck: DupCheckNone, Request: map[string]any{"x": make(chan int)}},
+		{Type: RecordIntent, Name: "a", Action: ActionCreate, AlternativeOrderID: "k"},                           // names no dup_check
+		{Type: RecordIntent, Name: "a", Action: ActionCreate, DupCheck: DupCheckAlternateID},                     // alternate_id without a key
+		{Type: RecordIntent, Name: "a", Action: ActionCreate, AlternativeOrderID: "k", DupCheck: "serial_match"}, // unknown check
 	} {
 		if err := j.Append(r); err == nil {
 			t.Errorf("Append(%+v) succeeded", r)

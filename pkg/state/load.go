@@ -27,10 +27,12 @@ type Loaded struct {
 }
 
 // Load reads the snapshot at statePath (none: an empty state) and replays a
-// leftover journal on top. It writes nothing. Interrupted intents with a key
-// end up in Pending (the next apply resumes them with the same key); an
-// interrupted legacy v1 intent has no key to look up, so its certificate is
-// marked unknown_outcome, as if its submission had failed ambiguously.
+// leftover journal on top. It writes nothing. Interrupted intents that can be
+// checked for a duplicate (by key, or by CSR for a reissue) end up in Pending
+// (the next apply checks and resumes them); an interrupted intent whose
+// dup_check is none (a legacy v1 order) cannot be checked, so its
+// certificate is marked unknown_outcome, as if its submission had failed
+// ambiguously.
 func Load(statePath string) (*Loaded, error) {
 	l := &Loaded{Pending: map[string]Record{}}
 	data, found, err := readFileIfExists(statePath)
@@ -86,7 +88,7 @@ func Load(statePath string) (*Loaded, error) {
 	}
 	for _, name := range sortedKeys(pending) {
 		in := pending[name]
-		if in.key() != "" {
+		if in.DuplicateCheck() != DupCheckNone {
 			l.Pending[name] = in
 			continue
 		}

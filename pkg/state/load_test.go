@@ -298,3 +298,63 @@ func TestCommitSaveFailureKeepsJournal(t *testing.T) {
 		t.Errorf("failed Commit: journal kept %v, snapshot written %v, serial %d", exists(JournalPath(path)), exists(path), l.State.Serial)
 	}
 }
+
+// Load decides "unknown outcome" from the intent's duplicate check, not from
+// a missing key: a keyless reissue intent (csr_match) is resumable, and
+// records written by format version 1, which name no check, are read as
+// version 1 read them.
+func TestLoadInterruptedIntentByDupCheck(t *testing.T) {
+	tests := []struct {
+		name        string
+		key         string
+		check       DupCheck
+		wantPending bool
+	}{
+		{"v2 alternate_id", "k1", DupCheckAlternateID, true},
+		{"v2 csr_match without a key (reissue)", "", DupCheckCSRMatch, true},
+		{"v2 none (legacy)", "", DupCheckNone, false},
+		{"v1 record with a key", "k1", "", true},
+		{"v1 record without a key (legacy)", "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := tempState(t)
+			in := intent("c", ActionCreate, tt.key, 0)
+			in.DupCheck = tt.check
+			writeJournal(t, path, in)
+			l := mustLoad(t, path)
+			p, pending := l.Pending["c"]
+			if pending != tt.wantPending {
+				t.Fatalf("pending = %v (%+v), want %v", pending, p, tt.wantPending)
+			}
+			c := l.State.Certificates["c"]
+			if tt.wantPending {
+				if c != nil || len(l.Warnings) != 0 || p.DuplicateCheck() == DupCheckNone {
+					t.Errorf("resumable intent: certificate %+v, warnings %q, check %q", c, l.Warnings, p.DuplicateCheck())
+				}
+				return
+			}
+			if c == nil || c.Status != StatusUnknownOutcome || len(l.Warnings) != 1 {
+				t.Errorf("uncheckable intent: certificate %+v, warnings %q; want unknown_outcome and a warning", c, l.Warnings)
+			}
+		})
+	}
+}
+
+func TestRecordDuplicateCheck(t *testing.T) {
+	tests := []struct {
+		rec  Record
+		want DupCheck
+	}{
+		{Record{Type: RecordIntent, AlternativeOrderID: "k"}, DupCheckAlternateID},
+		{Record{Type: RecordIntent}, DupCheckNone},
+		{Record{Type: RecordOutcome, Order: &OrderFacts{AlternativeOrderID: "k"}}, DupCheckAlternateID},
+		{Record{Type: RecordIntent, DupCheck: DupCheckCSRMatch}, DupCheckCSRMatch},
+		{Record{Type: RecordIntent, AlternativeOrderID: "k", DupCheck: DupCheckNone}, DupCheckNone},
+	}
+	for _, tt := range tests {
+		if got := tt.rec.DuplicateCheck(); got != tt.want {
+			t.Errorf("%+v: DuplicateCheck() = %q, want %q", tt.rec, got, tt.want)
+		}
+	}
+}
