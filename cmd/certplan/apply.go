@@ -141,9 +141,9 @@ func runApply(parent context.Context, g *globals, f *applyFlags, args []string) 
 			return err
 		}
 		fmt.Fprintln(g.stdout, "No changes. Nothing to order.")
-		return blockedError(s.plan, g.fetchAfterApply(soft, s.statePath, f.fetch, nil))
+		return blockedError(s.plan, g.fetchAfterApply(soft, s.backend, f.fetch, nil))
 	}
-	return blockedError(s.plan, g.fetchAfterApply(soft, s.statePath, f.fetch, g.execute(soft, abort, s, f)))
+	return blockedError(s.plan, g.fetchAfterApply(soft, s.backend, f.fetch, g.execute(soft, abort, s, f)))
 }
 
 // blockedError makes an otherwise successful apply fail when certificates
@@ -170,24 +170,25 @@ func (g *globals) sessionFromPlanFile(ctx context.Context, path string) (*sessio
 	if err != nil {
 		return nil, err
 	}
-	s := &session{plan: p, statePath: p.StatePath}
-	if s.statePath == "" || env(g.stateFlag, "CERTPLAN_STATE") != "" {
-		s.statePath = g.statePath(nil)
+	statePath := p.StatePath
+	if statePath == "" || env(g.stateFlag, "CERTPLAN_STATE") != "" {
+		statePath = g.statePath(nil)
 	}
-	if fi, err := os.Stat(filepath.Dir(s.statePath)); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("the plan was made against state %s, which is not reachable from here: run apply in the directory where you ran plan, or pass --state", s.statePath)
+	if fi, err := os.Stat(filepath.Dir(statePath)); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("the plan was made against state %s, which is not reachable from here: run apply in the directory where you ran plan, or pass --state", statePath)
 	}
-	if s.lock, err = g.lock(ctx, s.statePath, "apply"); err != nil {
+	s := &session{plan: p, backend: g.backendAt(statePath)}
+	if s.lock, err = g.lock(ctx, s.backend, "apply"); err != nil {
 		return nil, err
 	}
-	if s.loaded, err = g.loadState(s.statePath); err != nil {
+	if s.loaded, err = g.loadState(ctx, s.backend); err != nil {
 		return s, err
 	}
 	if s.loaded.Replayed != p.JournalRecords {
 		// An interrupted apply left a journal. Its intents may have placed
 		// orders the saved plan knows nothing about (a legacy v1 order above
 		// all, which no key can find): fold it and make the user plan again.
-		if err := g.fold(s.statePath); err != nil {
+		if err := g.fold(ctx, s.backend); err != nil {
 			return s, err
 		}
 		return s, errors.New("saved plan is stale: an interrupted apply left a journal, now folded into the state; run `certplan plan` again (it resumes or blocks the interrupted orders)")
@@ -251,7 +252,7 @@ func (g *globals) execute(soft, abort context.Context, s *session, f *applyFlags
 	if err != nil {
 		return err
 	}
-	j, err := state.OpenJournal(s.statePath)
+	j, err := s.backend.OpenJournal(abort)
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
 	}
@@ -259,7 +260,8 @@ func (g *globals) execute(soft, abort context.Context, s *session, f *applyFlags
 		if cerr := j.Close(); cerr != nil && err == nil {
 			err = cerr
 		}
-		if ferr := g.fold(s.statePath); ferr != nil && err == nil {
+		// Fold whatever happened, interrupted or not.
+		if ferr := g.fold(context.WithoutCancel(abort), s.backend); ferr != nil && err == nil {
 			err = ferr
 		}
 	}()
@@ -300,7 +302,8 @@ func (g *globals) persistRefresh(s *session) error {
 	if len(s.facts) == 0 {
 		return nil
 	}
-	j, err := state.OpenJournal(s.statePath)
+	ctx := context.Background()
+	j, err := s.backend.OpenJournal(ctx)
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
 	}
@@ -311,7 +314,7 @@ func (g *globals) persistRefresh(s *session) error {
 	if err != nil {
 		return fmt.Errorf("record refreshed orders: %w", err)
 	}
-	return g.fold(s.statePath)
+	return g.fold(ctx, s.backend)
 }
 
 // waitInterval spaces the --wait polls: a tenth of the bound, between 1 s
@@ -321,14 +324,14 @@ func waitInterval(bound time.Duration) time.Duration {
 	return min(max(bound/10, time.Second), 30*time.Second)
 }
 
-// fold writes the journal into the snapshot and removes it.
-func (g *globals) fold(statePath string) error {
-	l, err := state.Load(statePath)
+// fold writes the journal into the snapshot and removes it. Hold the lock.
+func (g *globals) fold(ctx context.Context, b state.Backend) error {
+	l, err := b.Load(ctx)
 	if err != nil {
-		return fmt.Errorf("fold journal into %s: %w", statePath, err)
+		return fmt.Errorf("fold journal into %s: %w", b.Describe().Name, err)
 	}
-	if err := state.Commit(statePath, l); err != nil {
-		return fmt.Errorf("fold journal into %s: %w", statePath, err)
+	if err := b.Commit(ctx, l); err != nil {
+		return fmt.Errorf("fold journal into %s: %w", b.Describe().Name, err)
 	}
 	return nil
 }

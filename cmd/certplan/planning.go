@@ -14,8 +14,8 @@ import (
 
 // session is a locked state plus the manifests and the plan made from them.
 type session struct {
-	statePath string
-	lock      *state.Lock
+	backend   state.Backend
+	lock      state.Lock
 	loaded    *state.Loaded
 	manifests *spec.Result
 	plan      *plan.Plan
@@ -55,11 +55,11 @@ func (g *globals) prepare(ctx context.Context, paths []string, refresh bool, op 
 	if err != nil {
 		return nil, err
 	}
-	s := &session{statePath: g.statePath(paths), manifests: manifests}
-	if s.lock, err = g.lock(ctx, s.statePath, op); err != nil {
+	s := &session{backend: g.openState(paths), manifests: manifests}
+	if s.lock, err = g.lock(ctx, s.backend, op); err != nil {
 		return nil, err
 	}
-	if s.loaded, err = g.loadState(s.statePath); err != nil {
+	if s.loaded, err = g.loadState(ctx, s.backend); err != nil {
 		s.release()
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func (g *globals) prepare(ctx context.Context, paths []string, refresh bool, op 
 		Now:             now,
 		ManifestDigests: manifests.FileDigests,
 		Version:         version,
-		StatePath:       s.statePath,
+		StatePath:       s.backend.Describe().Name,
 	})
 	if !s.loaded.Exists {
 		// No state file yet: its lineage is not fixed until the first save, so

@@ -35,7 +35,7 @@ func newStateListCmd(g *globals) *cobra.Command {
 		Example: "  certplan state list --state certs/certplan.state.json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := g.loadExistingState(g.statePath(nil))
+			l, err := g.loadExistingState(cmd.Context(), g.openState(nil))
 			if err != nil {
 				return err
 			}
@@ -65,13 +65,14 @@ func newStateShowCmd(g *globals) *cobra.Command {
 		Example: "  certplan state show shop-frontend",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := g.loadExistingState(g.statePath(nil))
+			b := g.openState(nil)
+			l, err := g.loadExistingState(cmd.Context(), b)
 			if err != nil {
 				return err
 			}
 			c, ok := l.State.Certificates[args[0]]
 			if !ok {
-				return fmt.Errorf("%q is not in state %s: `certplan state list` shows what is", args[0], g.statePath(nil))
+				return fmt.Errorf("%q is not in state %s: `certplan state list` shows what is", args[0], b.Describe().Name)
 			}
 			enc := json.NewEncoder(g.stdout)
 			enc.SetIndent("", "  ")
@@ -165,18 +166,18 @@ func (g *globals) adopt(ctx context.Context, name, idText, op string, mustBeNew 
 // mutateState locks the state, folds any leftover journal, closes an
 // interrupted order of name (a person is resolving it by hand: the next
 // apply must not resume it next to the order they chose), applies change,
-// and saves with the serial bumped.
+// and commits it (the serial goes up by one).
 func (g *globals) mutateState(ctx context.Context, op, name string, change func(*state.State) (string, error)) error {
-	path := g.statePath(nil)
-	lock, err := g.lock(ctx, path, op)
+	b := g.openState(nil)
+	lock, err := g.lock(ctx, b, op)
 	if err != nil {
 		return err
 	}
 	defer lock.Release()
-	if err := g.fold(path); err != nil {
+	if err := g.fold(ctx, b); err != nil {
 		return err
 	}
-	l, err := g.loadState(path)
+	l, err := g.loadState(ctx, b)
 	if err != nil {
 		return err
 	}
@@ -189,10 +190,10 @@ func (g *globals) mutateState(ctx context.Context, op, name string, change func(
 		return err
 	}
 	if interrupted {
-		if err := closeIntent(path, open, op); err != nil {
+		if err := closeIntent(ctx, b, open, op); err != nil {
 			return err
 		}
-		if err := g.fold(path); err != nil {
+		if err := g.fold(ctx, b); err != nil {
 			return err
 		}
 		fmt.Fprintf(g.stdout, "Closed the interrupted %s of %s (alternative_order_id %s): apply will not resume it.\n",
@@ -200,16 +201,15 @@ func (g *globals) mutateState(ctx context.Context, op, name string, change func(
 		if onlyInJournal {
 			return nil // nothing in the snapshot to forget
 		}
-		if l, err = g.loadState(path); err != nil {
+		if l, err = g.loadState(ctx, b); err != nil {
 			return err
 		}
 		if msg, err = change(l.State); err != nil {
 			return err
 		}
 	}
-	l.State.Serial++
-	if err := state.Save(path, l.State); err != nil {
-		return fmt.Errorf("save state %s: %w", path, err)
+	if err := b.Commit(ctx, l); err != nil {
+		return err // names the state and says what to do
 	}
 	fmt.Fprintln(g.stdout, msg)
 	return nil
@@ -225,7 +225,7 @@ is running: two applies at once are what the lock prevents.`,
 		Example: "  certplan force-unlock --state certs/certplan.state.json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			info, err := state.ForceUnlock(g.statePath(nil))
+			info, err := g.openState(nil).ForceUnlock(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -241,8 +241,8 @@ is running: two applies at once are what the lock prevents.`,
 }
 
 // closeIntent journals that a person resolved an interrupted order.
-func closeIntent(statePath string, open state.Record, op string) error {
-	j, err := state.OpenJournal(statePath)
+func closeIntent(ctx context.Context, b state.Backend, open state.Record, op string) error {
+	j, err := b.OpenJournal(ctx)
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
 	}

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -100,4 +101,19 @@ func writeJournal(t *testing.T, statePath string, recs ...Record) {
 	if err := os.WriteFile(JournalPath(statePath), out, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The file backend's operations on the state at path, as cmd uses them.
+func load(path string) (*Loaded, error) { return NewFileBackend(path).Load(context.Background()) }
+
+func commit(path string, l *Loaded) error {
+	return NewFileBackend(path).Commit(context.Background(), l)
+}
+
+func lockFile(path, op string, timeout time.Duration) (Lock, error) {
+	return NewFileBackend(path).Lock(context.Background(), op, timeout)
+}
+
+func forceUnlockFile(path string) (*LockInfo, error) {
+	return NewFileBackend(path).ForceUnlock(context.Background())
 }

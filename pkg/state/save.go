@@ -36,7 +36,9 @@ func Marshal(s *State) ([]byte, error) {
 // snapshot, if any, is copied to BackupPath; the temporary file is renamed
 // over statePath and the directory fsynced. A crash at any instant leaves
 // either the old or the new snapshot at statePath, never a mix and never
-// none. Save does not change s.Serial: the caller decides it (Commit bumps it).
+// none. Save does not change s.Serial and checks nothing on disk: it writes
+// a snapshot file as given, for tests and tools that make one. Commands go
+// through a Backend, whose Commit takes care of serial, lineage and journal.
 func Save(statePath string, s *State) error {
 	data, err := Marshal(s)
 	if err != nil {

@@ -22,14 +22,14 @@ func New() *State {
 
 // VersionError says a state was written by a newer certplan.
 type VersionError struct {
-	File    string // empty when parsed from bytes
+	Name    string // the backend's display name (a file's path); empty when parsed from bytes
 	Version int
 }
 
 func (e *VersionError) Error() string {
 	what := "state"
-	if e.File != "" {
-		what = "state " + e.File
+	if e.Name != "" {
+		what = "state " + e.Name
 	}
 	return fmt.Sprintf("%s has format version %d, this certplan understands up to %d: upgrade certplan",
 		what, e.Version, FormatVersion)

@@ -138,7 +138,7 @@ func TestLoadRefusesNewerVersion(t *testing.T) {
 	if err := os.WriteFile(path, []byte(`{"version": 3, "lineage": "x", "whatever": {}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Load(path)
+	_, err := load(path)
 	want := "state " + path + " has format version 3, this certplan understands up to 2: upgrade certplan"
 	if err == nil || err.Error() != want {
 		t.Fatalf("Load error = %v, want %q", err, want)
@@ -160,7 +160,7 @@ func TestLoadCorruptSnapshotMentionsBackup(t *testing.T) {
 	if err := os.WriteFile(path, []byte(`{"version": 1, "linea`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Load(path)
+	_, err := load(path)
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), BackupPath(path)) {
 		t.Errorf("Load error = %v, want it to name the file and the backup", err)
 	}

@@ -1,6 +1,8 @@
 // Package state holds certplan's record of the orders it placed: a deterministic
 // JSON snapshot safe to commit, an append-only write-ahead journal that apply
-// writes, and the lock that guards both.
+// writes, and the lock that guards both. A Backend stores them; FileBackend
+// keeps them in files beside each other, and pkg/state/statetest is the
+// conformance suite every backend passes.
 package state
 
 import "time"
