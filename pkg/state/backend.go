@@ -17,9 +17,9 @@ import (
 //     it and replays them (Replay). It writes nothing and needs no lock, so
 //     read-only commands work on a read-only store. Loaded.Base says what it
 //     read: lineage, serial and an opaque journal position.
-//   - Lock excludes every other process that uses the same store, on any
-//     host, until Release. A second Lock fails with a *LockedError naming
-//     the holder. A holder that died without releasing must not block the
+//   - Lock excludes every other holder of the same store, in this process
+//     or another, on any host, until Release: a second Lock (even through
+//     the same Backend value) fails with a *LockedError naming the holder. A holder that died without releasing must not block the
 //     next run: its lock is taken over and reported by Lock.TookOver.
 //   - OpenJournal (under the lock) returns a writer whose Append returns
 //     only once the record is durable: a process killed right after loses
