@@ -164,27 +164,34 @@ func blockedError(p *plan.Plan, err error) error {
 		len(names), strings.Join(names, ", ")))
 }
 
-// sessionFromPlanFile locks the state and checks the saved plan still applies.
+// sessionFromPlanFile locks the state and checks the saved plan still applies:
+// the same kind of backend, lineage, serial and journal position, and the
+// same manifests.
 func (g *globals) sessionFromPlanFile(ctx context.Context, path string) (*session, error) {
 	p, err := plan.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	statePath := p.StatePath
-	if statePath == "" || env(g.stateFlag, "CERTPLAN_STATE") != "" {
-		statePath = g.statePath(nil)
+	// The state the plan names, unless --state / CERTPLAN_STATE says
+	// otherwise (lineage and serial then tell whether it is the same state).
+	statePath := g.statePath(nil)
+	if p.Backend != nil && p.Backend.Kind == "file" && env(g.stateFlag, "CERTPLAN_STATE") == "" {
+		statePath = p.Backend.Name
 	}
 	if fi, err := os.Stat(filepath.Dir(statePath)); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("the plan was made against state %s, which is not reachable from here: run apply in the directory where you ran plan, or pass --state", statePath)
 	}
 	s := &session{plan: p, backend: g.backendAt(statePath)}
+	if err := plan.CheckBackend(p, s.backend.Describe()); err != nil {
+		return nil, err
+	}
 	if s.lock, err = g.lock(ctx, s.backend, "apply"); err != nil {
 		return nil, err
 	}
 	if s.loaded, err = g.loadState(ctx, s.backend); err != nil {
 		return s, err
 	}
-	if s.loaded.Replayed != p.JournalRecords {
+	if s.loaded.Base.Journal != p.JournalPosition {
 		// An interrupted apply left a journal. Its intents may have placed
 		// orders the saved plan knows nothing about (a legacy v1 order above
 		// all, which no key can find): fold it and make the user plan again.

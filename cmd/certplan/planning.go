@@ -79,18 +79,20 @@ func (g *globals) prepare(ctx context.Context, paths []string, refresh bool, op 
 		Now:             now,
 		ManifestDigests: manifests.FileDigests,
 		Version:         version,
-		StatePath:       s.backend.Describe().Name,
+		Backend:         ptr(s.backend.Describe()),
 	})
 	if !s.loaded.Exists {
 		// No state file yet: its lineage is not fixed until the first save, so
 		// a saved plan records none (and is stale once any state exists).
 		s.plan.Lineage = ""
 	}
-	s.plan.JournalRecords = s.loaded.Replayed
+	s.plan.JournalPosition = s.loaded.Base.Journal
 	g.warnMissingSecrets(s.plan)
 	s.facts = facts
 	return s, nil
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // refresh brings tracked orders up to date from CertCentral in bulk. With an
 // empty state there is nothing to ask, and no API key is needed.

@@ -21,7 +21,7 @@ func Build(in Input) *Plan {
 		CertplanVersion: in.Version,
 		Lineage:         st.Lineage,
 		Serial:          st.Serial,
-		StatePath:       in.StatePath,
+		Backend:         in.Backend,
 		PlannedAt:       in.Now.UTC(),
 		Changes:         make([]Change, 0, len(in.Certificates)),
 		Orphaned:        []string{},

@@ -259,6 +259,6 @@ func fixture(t testing.TB) Input {
 		Now:             testNow,
 		ManifestDigests: map[string]string{"certs/api.yaml": "sha256:" + fmt.Sprintf("%064x", 1), "certs/web.yaml": "sha256:" + fmt.Sprintf("%064x", 2)},
 		Version:         "v0.0.0-test",
-		StatePath:       "certplan.state.json",
+		Backend:         &state.BackendInfo{Kind: "file", Name: "certplan.state.json"},
 	}
 }

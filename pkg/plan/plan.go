@@ -31,9 +31,9 @@ type Input struct {
 	ManifestDigests map[string]string
 	// Version is the certplan version, recorded in the plan.
 	Version string
-	// StatePath is the state file planned against, recorded in the plan so
-	// that `apply PLANFILE` finds it.
-	StatePath string
+	// Backend is the state planned against (kind and display name, never a
+	// password), recorded in the plan so that `apply PLANFILE` finds it.
+	Backend *state.BackendInfo
 }
 
 // Plan is the result of planning.
@@ -42,13 +42,15 @@ type Plan struct {
 	CertplanVersion string `json:"certplan_version"`
 	Lineage         string `json:"lineage"`
 	Serial          int64  `json:"serial"`
-	StatePath       string `json:"state_path,omitempty"`
-	// JournalRecords is how many leftover journal records (an interrupted
-	// apply) the state had when this plan was made; apply refuses a plan
-	// file when that changed.
-	JournalRecords int       `json:"journal_records,omitempty"`
-	PlannedAt      time.Time `json:"planned_at"`
-	Summary        Summary   `json:"summary"`
+	// Backend is the state planned against: its kind and display name.
+	Backend *state.BackendInfo `json:"backend,omitempty"`
+	// JournalPosition is the backend's opaque position of the end of the
+	// state's journal when the plan was made ("" when there was none): a
+	// leftover journal means an interrupted apply. Apply refuses a plan
+	// file when it changed.
+	JournalPosition string    `json:"journal_position,omitempty"`
+	PlannedAt       time.Time `json:"planned_at"`
+	Summary         Summary   `json:"summary"`
 	// Changes has one entry per manifest certificate, in name order, no-ops included.
 	Changes []Change `json:"changes"`
 	// Orphaned lists names in state that no manifest declares; they are left alone.
