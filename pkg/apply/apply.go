@@ -24,7 +24,7 @@ type API interface {
 }
 
 // Journal is where intents and outcomes are written ahead of and after every
-// submission; *state.Journal implements it.
+// submission; the journal of a state.Backend (state.JournalWriter) implements it.
 type Journal interface {
 	Append(rec state.Record) error
 }
