@@ -163,3 +163,22 @@ func csrBody(s string) string {
 	}
 	return b.String()
 }
+
+// SetAutoReissue turns CertCentral's own reissues of an order on or off
+// (PUT /order/certificate/{order_id}/auto-reissue {"auto_reissue": 0|1}).
+// CertCentral ignores the setting for products without plans. Like every
+// call other than GET it is retried only on 429; it is idempotent, so after
+// any other failure it is safe to send again.
+func (c *Client) SetAutoReissue(ctx context.Context, orderID int64, enabled bool) error {
+	if orderID <= 0 {
+		return buildErr("order_id", "must be positive, got %d", orderID)
+	}
+	v := 0
+	if enabled {
+		v = 1
+	}
+	body, _ := encodeJSON(map[string]int{"auto_reissue": v})
+	r := request{method: http.MethodPut, path: "/order/certificate/" + strconv.FormatInt(orderID, 10) + "/auto-reissue", body: body}
+	_, err := c.do(ctx, r)
+	return err
+}

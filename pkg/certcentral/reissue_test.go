@@ -330,3 +330,23 @@ func TestSameCSR(t *testing.T) {
 		t.Error("SameCSR matched a different or empty CSR")
 	}
 }
+
+func TestSetAutoReissueRequest(t *testing.T) {
+	f := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	c := f.client(t)
+	if err := c.SetAutoReissue(context.Background(), 1001, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetAutoReissue(context.Background(), 1001, false); err != nil {
+		t.Fatal(err)
+	}
+	reqs := f.requests()
+	if len(reqs) != 2 || reqs[0].Method != "PUT" || reqs[0].Path != "/services/v2/order/certificate/1001/auto-reissue" ||
+		string(reqs[0].Body) != `{"auto_reissue":1}` || string(reqs[1].Body) != `{"auto_reissue":0}` {
+		t.Errorf("requests: %+v", reqs)
+	}
+	var be *certcentral.BuildError
+	if err := c.SetAutoReissue(context.Background(), 0, true); !errors.As(err, &be) {
+		t.Errorf("order id 0: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
@@ -186,5 +187,43 @@ func TestPersistReissues(t *testing.T) {
 	b.s.AdvanceClock(200 * 24 * time.Hour)
 	if n := len(b.reissues(order.ID)); n < 3 {
 		t.Errorf("no auto-reissue after the restart: %d certificates", n)
+	}
+}
+
+func TestSetAutoReissue(t *testing.T) {
+	s := newSim(t, Options{})
+	order := s.place("ssl_securesite_flex", secureSiteBody(t))
+	private := s.place("private_ssl_flex", privateSSLBody(t))
+	path := func(id int64) string { return "/services/v2/order/certificate/" + itoa(id) + "/auto-reissue" }
+	if r := s.do("PUT", path(order.ID), map[string]any{"auto_reissue": 1}); r.status != http.StatusNoContent {
+		t.Fatalf("PUT auto-reissue: %d %s", r.status, r.body)
+	}
+	if info := s.planInfo(order.ID); info.AutoReissue != 1 {
+		t.Errorf("auto_reissue %d after PUT", info.AutoReissue)
+	}
+	s.clock.Add(170 * 24 * time.Hour)
+	if n := len(s.reissues(order.ID)); n != 2 {
+		t.Errorf("%d certificates after turning auto-reissue on", n)
+	}
+	// Ignored for a product without plans; bad values and unknown orders refused.
+	if r := s.do("PUT", path(private.ID), map[string]any{"auto_reissue": 1}); r.status != http.StatusNoContent || s.planInfo(private.ID).AutoReissue != 0 {
+		t.Errorf("private SSL: %d", r.status)
+	}
+	for _, bad := range []struct {
+		id   int64
+		body any
+		want int
+		code string
+	}{
+		{order.ID, map[string]any{"auto_reissue": 2}, 400, "invalid_value:auto_reissue"},
+		{order.ID, map[string]any{"auto_reissue": "1"}, 400, "invalid_value:auto_reissue"},
+		{order.ID, map[string]any{}, 400, "required_param:auto_reissue"},
+		{order.ID, []byte("["), 400, "bad_request_format"},
+		{424242, map[string]any{"auto_reissue": 1}, 404, "not_found|order"},
+	} {
+		r := s.do("PUT", path(bad.id), bad.body)
+		if got := r.codes(t); r.status != bad.want || len(got) != 1 || got[0] != bad.code {
+			t.Errorf("PUT %v: %d %q", bad.body, r.status, got)
+		}
 	}
 }

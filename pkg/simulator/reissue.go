@@ -485,3 +485,40 @@ func keySize(csrPEM string) int {
 	}
 	return 0
 }
+
+// setAutoReissue is PUT /order/certificate/{id}/auto-reissue
+// {"auto_reissue": 0|1}: 204. As the order page says CertCentral does, the
+// setting is ignored (accepted, not stored) for products without plans.
+func (s *Server) setAutoReissue(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		writeErrors(w, apiV2, http.StatusNotFound, apiError{Code: codeNotFoundOrder, Message: "no order with id " + r.PathValue("id")})
+		return
+	}
+	m, err := decodeObject(w, r)
+	if err != nil {
+		writeErrors(w, apiV2, http.StatusBadRequest, apiError{Code: codeBadRequestFormat, Message: "the request body is not a valid JSON object"})
+		return
+	}
+	c := &checker{}
+	v, set := obj{m: m, c: c}.intRange("auto_reissue", true, 0, 1, "allowed values: 0 or 1")
+	s.mu.Lock()
+	o := s.st.get(id)
+	if o == nil {
+		s.mu.Unlock()
+		writeErrors(w, apiV2, http.StatusNotFound, apiError{Code: codeNotFoundOrder, Message: "no order with id " + r.PathValue("id")})
+		return
+	}
+	if len(c.errs) > 0 || !set {
+		s.mu.Unlock()
+		writeErrors(w, apiV2, http.StatusBadRequest, c.errs...)
+		return
+	}
+	if capped(o) {
+		o.AutoReissue = v == 1
+		s.changed()
+		s.advance(s.clockLocked())
+	}
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}

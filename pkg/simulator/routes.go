@@ -28,6 +28,7 @@ func (s *Server) routes() http.Handler {
 	v2("GET", "/order/certificate/{id}", s.orderInfo)
 	v2("POST", "/order/certificate/{id}/reissue", s.reissueOrder)
 	v2("GET", "/order/certificate/{id}/reissue", s.listReissues)
+	v2("PUT", "/order/certificate/{id}/auto-reissue", s.setAutoReissue)
 	v2("GET", "/order/certificate", s.listOrders)
 	v2("GET", "/order/alternate/{altid}", s.alternateOrders)
 	v2("GET", "/certificate/{id}/download/format/{format}", s.downloadCertificate)
