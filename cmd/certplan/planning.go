@@ -119,7 +119,7 @@ func (g *globals) refresh(ctx context.Context, st *state.State, certs []*spec.Ce
 // apply needs them.
 func (g *globals) warnMissingSecrets(p *plan.Plan) {
 	for _, c := range p.Changes {
-		if c.Action == state.ActionNoOp || c.Blocked {
+		if !c.Applies() {
 			continue
 		}
 		paths := make([]string, 0, len(c.SecretRefs))

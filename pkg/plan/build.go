@@ -51,17 +51,7 @@ func Build(in Input) *Plan {
 		ch, drift := pl.plan(c, st.Certificates[c.Name], pending)
 		p.Changes = append(p.Changes, ch)
 		p.Drift = append(p.Drift, drift...)
-		switch ch.Action {
-		case state.ActionCreate:
-			p.Summary.Create++
-		case state.ActionRenew:
-			p.Summary.Renew++
-		default:
-			p.Summary.NoOp++
-		}
-		if ch.Blocked {
-			p.Summary.Blocked++
-		}
+		p.Summary.add(&ch)
 	}
 	for name := range st.Certificates {
 		if !declared[name] {
@@ -111,8 +101,10 @@ func (pl planner) plan(c *spec.Certificate, cur *state.Certificate, pending *sta
 		SpecDigest:    SpecDigest(c),
 		RequestDigest: RequestDigest(orderBody(c.Order, cur != nil)),
 	}
-	if pending != nil && (pending.Action == state.ActionCreate || pending.Action == state.ActionRenew) {
-		return pl.resume(ch, c, cur, pending), nil
+	if pending != nil {
+		if act, ok := resumedAction(pending.Action); ok {
+			return pl.resume(ch, c, cur, pending, act), nil
+		}
 	}
 	if cur == nil {
 		return pl.create(ch, c, 0, "new certificate"), nil
@@ -134,7 +126,7 @@ func (pl planner) plan(c *spec.Certificate, cur *state.Certificate, pending *sta
 	case obs.status == state.StatusIssued || obs.status == state.StatusExpired:
 		return pl.issued(ch, c, cur, obs), drift
 	}
-	ch.Action = state.ActionNoOp
+	ch.Action = ActionNoOp
 	ch.Status = sprintf("order %d has status %q, which certplan does not act on", cur.OrderID, obs.status)
 	ch.Reasons = append(ch.Reasons, ch.Status)
 	return ch, drift
@@ -142,7 +134,7 @@ func (pl planner) plan(c *spec.Certificate, cur *state.Certificate, pending *sta
 
 // create plans a new order replacing predecessor (0: the first order).
 func (pl planner) create(ch Change, c *spec.Certificate, predecessor int64, reason string) Change {
-	ch.Action = state.ActionCreate
+	ch.Action = ActionCreate
 	ch.Reasons = append(ch.Reasons, reason)
 	ch.Predecessor = predecessor
 	ch.AlternativeOrderID = key(c.Name, c.Product, ch.SpecDigest, predecessor)
@@ -153,7 +145,7 @@ func (pl planner) create(ch Change, c *spec.Certificate, predecessor int64, reas
 
 // renew plans a renewal of the current order.
 func (pl planner) renew(ch Change, c *spec.Certificate, cur *state.Certificate, reasons []string) Change {
-	ch.Action = state.ActionRenew
+	ch.Action = ActionRenew
 	ch.Reasons = append(ch.Reasons, reasons...)
 	ch.Predecessor = cur.OrderID
 	ch.RenewalOfOrderID = cur.OrderID
@@ -166,7 +158,7 @@ func (pl planner) renew(ch Change, c *spec.Certificate, cur *state.Certificate, 
 // inFlight reports an order still awaiting approval, validation or issuance:
 // nothing is ordered meanwhile, even when the manifest changed.
 func (pl planner) inFlight(ch Change, cur *state.Certificate, obs observed) Change {
-	ch.Action = state.ActionNoOp
+	ch.Action = ActionNoOp
 	ch.Status = string(obs.status) + ": " + awaiting(obs.status)
 	if obs.since != nil {
 		ch.Status += " since " + dateOf(*obs.since)
@@ -206,7 +198,7 @@ func (pl planner) issued(ch Change, c *spec.Certificate, cur *state.Certificate,
 	if len(reasons) > 0 {
 		return pl.renew(ch, c, cur, reasons)
 	}
-	ch.Action = state.ActionNoOp
+	ch.Action = ActionNoOp
 	ch.Status = status
 	if imported {
 		// `certplan import` / `state set-order` adopted an order whose request
@@ -249,7 +241,7 @@ func windowReason(now, validTill, exp time.Time, renewBefore time.Duration) stri
 }
 
 func blocked(ch Change, status, reason string) Change {
-	ch.Action = state.ActionNoOp
+	ch.Action = ActionNoOp
 	ch.Blocked = true
 	ch.Status = status
 	ch.Reasons = append(ch.Reasons, reason)

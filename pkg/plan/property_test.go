@@ -154,7 +154,7 @@ func simulateApply(t testing.TB, st *state.State, p *Plan, now time.Time) *state
 	}
 	next := int64(700000)
 	for _, ch := range p.Changes {
-		if ch.Blocked || (ch.Action != state.ActionCreate && ch.Action != state.ActionRenew) {
+		if ch.Blocked || (ch.Action != ActionCreate && ch.Action != ActionRenew) {
 			continue
 		}
 		next++

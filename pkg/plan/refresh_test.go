@@ -105,7 +105,7 @@ func TestRefresh10kOrdersInFewCalls(t *testing.T) {
 	if len(p.Drift) != 2 {
 		t.Errorf("drift entries = %d, want 2", len(p.Drift))
 	}
-	if c := p.Changes[5]; c.Action != state.ActionCreate || c.Predecessor != 100005 {
+	if c := p.Changes[5]; c.Action != ActionCreate || c.Predecessor != 100005 {
 		t.Errorf("revoked order: %s predecessor %d", c.Action, c.Predecessor)
 	}
 }

@@ -12,7 +12,7 @@ import (
 // manifest's shaping fields changed since, the intent's body is resubmitted
 // (with the manifest's secret references) so that the key and the order match;
 // the change is planned once that order is recorded.
-func (pl planner) resume(ch Change, c *spec.Certificate, cur *state.Certificate, rec *state.Record) Change {
+func (pl planner) resume(ch Change, c *spec.Certificate, cur *state.Certificate, rec *state.Record, act Action) Change {
 	journaled := "resuming an interrupted apply (intent journaled at " + rec.Time.UTC().Format(time.RFC3339) + ")"
 	product := c.Product
 	if rec.Product != "" {
@@ -27,7 +27,7 @@ func (pl planner) resume(ch Change, c *spec.Certificate, cur *state.Certificate,
 			"an interrupted apply cannot be resumed without its key")
 	}
 
-	ch.Action = rec.Action
+	ch.Action = act
 	ch.Resuming = true
 	ch.Product = product
 	ch.AlternativeOrderID = rec.AlternativeOrderID
@@ -47,10 +47,10 @@ func (pl planner) resume(ch Change, c *spec.Certificate, cur *state.Certificate,
 		ch.RequestDigest = RequestDigest(body)
 		ch.Reasons = append(ch.Reasons, "the manifest changed since; the interrupted order is completed as journaled and the change is planned after it")
 	}
-	setRequest(&ch, body, cur != nil || rec.Action == state.ActionRenew)
+	setRequest(&ch, body, cur != nil || act == ActionRenew)
 
-	switch ch.Action {
-	case state.ActionRenew:
+	switch act {
+	case ActionRenew:
 		ch.Predecessor = rec.RenewalOf
 		ch.RenewalOfOrderID = rec.RenewalOf
 		if cur != nil {
@@ -66,6 +66,18 @@ func (pl planner) resume(ch Change, c *spec.Certificate, cur *state.Certificate,
 		ch.Diff = diffBodies(nil, body)
 	}
 	return ch
+}
+
+// resumedAction is the plan action that completes an interrupted intent of
+// the journal's kind a; only create and renew intents are resumed.
+func resumedAction(a state.Action) (Action, bool) {
+	switch a {
+	case state.ActionCreate:
+		return ActionCreate, true
+	case state.ActionRenew:
+		return ActionRenew, true
+	}
+	return "", false
 }
 
 // intentBody copies a journaled body and puts the manifest's secret
