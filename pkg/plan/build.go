@@ -4,7 +4,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 )
@@ -87,7 +86,7 @@ func interruptedWithoutManifest(pending map[string]state.Record, declared map[st
 // planner holds what every certificate's decision shares.
 type planner struct {
 	now   time.Time
-	facts map[int64]certcentral.Order
+	facts map[int64]state.OrderFacts
 	known map[int64]bool // every order id the state knows, for drift
 }
 

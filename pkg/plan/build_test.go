@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 )
@@ -33,7 +32,7 @@ func TestBuildRules(t *testing.T) {
 		state   func(t *testing.T, c *spec.Certificate) *state.Certificate // nil: not in state
 		edit    func(c *spec.Certificate)                                  // applied after state is made
 		pending func(t *testing.T, c *spec.Certificate) *state.Record
-		facts   map[int64]certcentral.Order
+		facts   map[int64]state.OrderFacts
 		want    want
 	}
 	issued := func(id int64, till string) func(t *testing.T, c *spec.Certificate) *state.Certificate {
@@ -200,19 +199,19 @@ func TestBuildRules(t *testing.T) {
 				status:  "unknown outcome: an interrupted legacy apply may or may not have placed an order; check CertCentral, then run `certplan state set-order a ID` or `certplan state rm a`"}},
 
 		{name: "revoked in the console is drift and replaced", cert: tlsCert("a"), state: issued(9, "2027-10-10"),
-			facts: map[int64]certcentral.Order{9: {ID: 9, Status: "revoked"}},
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusRevoked}},
 			want: want{action: ActionCreate, predecessor: 9, key: "derived", reasons: []string{"order 9 was revoked"},
 				drift: []string{"status: issued -> revoked"}}},
 		{name: "issued since the last apply is not drift", cert: tlsCert("a"), state: withStatus(9, state.StatusPending),
-			facts: map[int64]certcentral.Order{9: {ID: 9, Status: "issued", Certificate: certcentral.OrderCertificate{ValidTill: "2026-12-20"}}},
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, ValidTill: "2026-12-20"}},
 			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
 				reasons: []string{"certificate expires 2026-12-20 (in 27 days), inside renewBefore 30d"}}},
 		{name: "pending order still pending has no since from the API", cert: tlsCert("a"), state: withStatus(9, state.StatusPending),
-			facts: map[int64]certcentral.Order{9: {ID: 9, Status: "needs_approval"}},
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusNeedsApproval}},
 			want: want{action: ActionNoOp, orderID: 9, status: "needs_approval: awaiting approval",
 				reasons: []string{"order 9 is needs_approval; nothing is ordered until it is issued"}}},
 		{name: "renewed in the console blocks", cert: tlsCert("a"), state: issued(9, "2026-12-01"),
-			facts: map[int64]certcentral.Order{9: {ID: 9, Status: "issued", IsRenewed: true, RenewedOrderID: 555, Certificate: certcentral.OrderCertificate{ValidTill: "2026-12-01"}}},
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, IsRenewed: true, RenewedOrderID: 555, ValidTill: "2026-12-01"}},
 			want: want{action: ActionNoOp, blocked: true, orderID: 9,
 				status:  "renewed outside certplan as order 555: run `certplan state set-order a 555` to adopt it",
 				reasons: []string{"the current order was renewed outside certplan; nothing is ordered until the renewal is adopted"},
@@ -223,10 +222,10 @@ func TestBuildRules(t *testing.T) {
 				s.History = []state.HistoryEntry{{Action: state.ActionCreate, OrderID: 3}}
 				return s
 			},
-			facts: map[int64]certcentral.Order{9: {ID: 9, Status: "issued", IsRenewed: true, RenewedOrderID: 9}},
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, IsRenewed: true, RenewedOrderID: 9}},
 			want:  want{action: ActionNoOp, orderID: 9, status: "issued, valid till 2027-10-10", reasons: []string{}}},
 		{name: "reissued in the console is drift", cert: tlsCert("a"), state: issued(9, "2027-10-10"),
-			facts: map[int64]certcentral.Order{9: {ID: 9, Status: "issued", Certificate: certcentral.OrderCertificate{ValidTill: "2026-12-10"}}},
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, ValidTill: "2026-12-10"}},
 			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
 				reasons: []string{"certificate expires 2026-12-10 (in 17 days), inside renewBefore 30d"},
 				drift:   []string{"valid_till: 2027-10-10 -> 2026-12-10"}}},

@@ -9,7 +9,6 @@ package plan
 import (
 	"time"
 
-	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 )
@@ -24,8 +23,9 @@ type Input struct {
 	// Pending holds interrupted intents by certificate name (journal intents
 	// without an outcome), as returned by state loading.
 	Pending map[string]state.Record
-	// Facts are refreshed orders by id; nil or empty when refresh is off.
-	Facts map[int64]certcentral.Order
+	// Facts are the refreshed orders by id (see Refresh); nil or empty when
+	// refresh is off.
+	Facts map[int64]state.OrderFacts
 	Now   time.Time
 	// ManifestDigests maps each manifest file to its sha256; recorded in the plan.
 	ManifestDigests map[string]string
