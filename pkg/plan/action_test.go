@@ -13,7 +13,7 @@ import (
 func onePlan(a Action) *Plan {
 	ch := Change{
 		Name: "cert", Product: spec.SecureSiteFlex, Action: a,
-		Reasons: []string{"a reason"}, Diff: []DiffEntry{}, Status: "a status",
+		Reasons: []Reason{{Code: ReasonNewCertificate, Message: "a reason"}}, Diff: []DiffEntry{}, Status: "a status",
 	}
 	p := &Plan{FormatVersion: FormatVersion, Changes: []Change{ch}, Orphaned: []string{}, Drift: []Drift{}}
 	p.Summary.add(&p.Changes[0])

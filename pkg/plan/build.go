@@ -95,7 +95,7 @@ func (pl planner) plan(c *spec.Certificate, cur *state.Certificate, pending *sta
 	ch := Change{
 		Name:          c.Name,
 		Product:       c.Product,
-		Reasons:       []string{},
+		Reasons:       []Reason{},
 		Diff:          []DiffEntry{},
 		SpecDigest:    SpecDigest(c),
 		RequestDigest: RequestDigest(orderBody(c.Order, cur != nil)),
@@ -106,20 +106,20 @@ func (pl planner) plan(c *spec.Certificate, cur *state.Certificate, pending *sta
 		}
 	}
 	if cur == nil {
-		return pl.create(ch, c, 0, "new certificate"), nil
+		return pl.create(ch, c, 0, reason(ReasonNewCertificate, "new certificate")), nil
 	}
 	ch.OrderID = cur.OrderID
 	obs, drift := pl.observe(c.Name, cur)
 	switch {
 	case obs.status == state.StatusUnknownOutcome:
 		return blocked(ch, "unknown outcome: run `certplan state set-order "+c.Name+" ID` or `certplan state rm "+c.Name+"`",
-			"the outcome of an earlier legacy order is unknown; nothing is ordered until it is resolved"), drift
+			reason(ReasonUnknownOutcome, "the outcome of an earlier legacy order is unknown; nothing is ordered until it is resolved")), drift
 	case obs.renewedOutside:
 		return blocked(ch, renewedOutsideStatus(c.Name, obs.renewedBy),
-			"the current order was renewed outside certplan; nothing is ordered until the renewal is adopted"), drift
+			reason(ReasonRenewedOutside, "the current order was renewed outside certplan; nothing is ordered until the renewal is adopted")), drift
 	case obs.status.Dead():
 		ch.OrderID = 0
-		return pl.create(ch, c, cur.OrderID, sprintf("order %d was %s", cur.OrderID, obs.status)), drift
+		return pl.create(ch, c, cur.OrderID, reason(ReasonPredecessorDead, "order %d was %s", cur.OrderID, obs.status)), drift
 	case obs.status.InFlight():
 		return pl.inFlight(ch, cur, obs), drift
 	case obs.status == state.StatusIssued || obs.status == state.StatusExpired:
@@ -127,14 +127,14 @@ func (pl planner) plan(c *spec.Certificate, cur *state.Certificate, pending *sta
 	}
 	ch.Action = ActionNoOp
 	ch.Status = sprintf("order %d has status %q, which certplan does not act on", cur.OrderID, obs.status)
-	ch.Reasons = append(ch.Reasons, ch.Status)
+	ch.Reasons = append(ch.Reasons, reason(ReasonUnhandledStatus, "%s", ch.Status))
 	return ch, drift
 }
 
 // create plans a new order replacing predecessor (0: the first order).
-func (pl planner) create(ch Change, c *spec.Certificate, predecessor int64, reason string) Change {
+func (pl planner) create(ch Change, c *spec.Certificate, predecessor int64, why Reason) Change {
 	ch.Action = ActionCreate
-	ch.Reasons = append(ch.Reasons, reason)
+	ch.Reasons = append(ch.Reasons, why)
 	ch.Predecessor = predecessor
 	ch.AlternativeOrderID = key(c.Name, c.Product, ch.SpecDigest, predecessor)
 	setRequest(&ch, c.Order, predecessor != 0)
@@ -143,7 +143,7 @@ func (pl planner) create(ch Change, c *spec.Certificate, predecessor int64, reas
 }
 
 // renew plans a renewal of the current order.
-func (pl planner) renew(ch Change, c *spec.Certificate, cur *state.Certificate, reasons []string) Change {
+func (pl planner) renew(ch Change, c *spec.Certificate, cur *state.Certificate, reasons []Reason) Change {
 	ch.Action = ActionRenew
 	ch.Reasons = append(ch.Reasons, reasons...)
 	ch.Predecessor = cur.OrderID
@@ -162,11 +162,11 @@ func (pl planner) inFlight(ch Change, cur *state.Certificate, obs observed) Chan
 	if obs.since != nil {
 		ch.Status += " since " + dateOf(*obs.since)
 	}
-	ch.Reasons = append(ch.Reasons, sprintf("order %d is %s; nothing is ordered until it is issued", cur.OrderID, obs.status))
+	ch.Reasons = append(ch.Reasons, reason(ReasonInFlight, "order %d is %s; nothing is ordered until it is issued", cur.OrderID, obs.status))
 	if cur.SpecDigest != "" && ch.SpecDigest != cur.SpecDigest {
 		const note = "manifest changes will be ordered once the current order is issued"
 		ch.Status += "; " + note
-		ch.Reasons = append(ch.Reasons, note)
+		ch.Reasons = append(ch.Reasons, reason(ReasonDeferredChanges, note))
 	}
 	return ch
 }
@@ -174,9 +174,9 @@ func (pl planner) inFlight(ch Change, cur *state.Certificate, obs observed) Chan
 // issued renews when the renewal window has opened or the certificate-shaping
 // fields changed; otherwise nothing is ordered.
 func (pl planner) issued(ch Change, c *spec.Certificate, cur *state.Certificate, obs observed) Change {
-	var reasons []string
+	var reasons []Reason
 	if string(c.Product) != cur.Product {
-		reasons = append(reasons, sprintf("product changed from %s to %s", cur.Product, c.Product))
+		reasons = append(reasons, reason(ReasonProductChanged, "product changed from %s to %s", cur.Product, c.Product))
 	}
 	imported := cur.SpecDigest == ""
 	if !imported && ch.SpecDigest != cur.SpecDigest {
@@ -204,26 +204,26 @@ func (pl planner) issued(ch Change, c *spec.Certificate, cur *state.Certificate,
 		// certplan never saw: the manifest is taken to describe it.
 		const note = "imported order: the manifest is taken to describe it; shaping changes are detected from the next order on"
 		ch.Status += "; " + note
-		ch.Reasons = append(ch.Reasons, note)
+		ch.Reasons = append(ch.Reasons, reason(ReasonImportedOrder, note))
 	}
 	if cur.Request != nil && ch.RequestDigest != cur.RequestDigest {
 		if fields := changedTopLevel(cur.Request, c.Order); len(fields) > 0 {
 			note := "non-shaping changes (" + listSome(fields, 4) + ") take effect with the next order"
 			ch.Status += "; " + note
-			ch.Reasons = append(ch.Reasons, note)
+			ch.Reasons = append(ch.Reasons, reason(ReasonNonShapingChanged, "%s", note))
 		}
 	}
 	return ch
 }
 
 // shapingReasons names each changed shaping field.
-func shapingReasons(c *spec.Certificate, cur *state.Certificate) []string {
+func shapingReasons(c *spec.Certificate, cur *state.Certificate) []Reason {
 	if cur.Request == nil {
-		return []string{"certificate-shaping fields changed (state has no recorded request to compare)"}
+		return []Reason{reason(ReasonShapingChanged, "certificate-shaping fields changed (state has no recorded request to compare)")}
 	}
-	var out []string
+	var out []Reason
 	for _, f := range changedShaping(familyOf(c.Product), cur.Request, c.Order) {
-		out = append(out, f+" changed")
+		out = append(out, reason(ReasonShapingChanged, "%s changed", f))
 	}
 	// No shaping field differs from the submitted request: the digest was
 	// computed differently (an older certplan, before shaping values were
@@ -232,18 +232,18 @@ func shapingReasons(c *spec.Certificate, cur *state.Certificate) []string {
 }
 
 // windowReason explains a renewal due to expiry.
-func windowReason(now, validTill, exp time.Time, renewBefore time.Duration) string {
+func windowReason(now, validTill, exp time.Time, renewBefore time.Duration) Reason {
 	if !now.Before(exp) {
-		return sprintf("certificate expired %s (%s)", dateOf(validTill), daysPhrase(now, exp))
+		return reason(ReasonRenewalWindow, "certificate expired %s (%s)", dateOf(validTill), daysPhrase(now, exp))
 	}
-	return sprintf("certificate expires %s (%s), inside renewBefore %s", dateOf(validTill), daysPhrase(now, exp), formatDuration(renewBefore))
+	return reason(ReasonRenewalWindow, "certificate expires %s (%s), inside renewBefore %s", dateOf(validTill), daysPhrase(now, exp), formatDuration(renewBefore))
 }
 
-func blocked(ch Change, status, reason string) Change {
+func blocked(ch Change, status string, why Reason) Change {
 	ch.Action = ActionNoOp
 	ch.Blocked = true
 	ch.Status = status
-	ch.Reasons = append(ch.Reasons, reason)
+	ch.Reasons = append(ch.Reasons, why)
 	return ch
 }
 

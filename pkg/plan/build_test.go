@@ -257,7 +257,7 @@ func TestBuildRules(t *testing.T) {
 			if w.reasons == nil {
 				w.reasons = []string{}
 			}
-			if diff := cmp.Diff(w.reasons, got.Reasons); diff != "" {
+			if diff := cmp.Diff(w.reasons, messages(got.Reasons)); diff != "" {
 				t.Errorf("reasons (-want +got):\n%s", diff)
 			}
 			if w.status != "" && got.Status != w.status {
@@ -375,7 +375,7 @@ func TestBuildResumeAfterManifestChange(t *testing.T) {
 	if _, ok := rec.Request["credit_card"].(map[string]any)["number"].(string); !ok {
 		t.Error("resuming modified the journaled record")
 	}
-	if len(ch.Reasons) != 2 || !strings.Contains(ch.Reasons[1], "manifest changed since") {
+	if len(ch.Reasons) != 2 || !strings.Contains(ch.Reasons[1].Message, "manifest changed since") {
 		t.Errorf("reasons = %q", ch.Reasons)
 	}
 

@@ -74,7 +74,7 @@ type Change struct {
 	Name    string       `json:"name"`
 	Product spec.Product `json:"product"`
 	Action  Action       `json:"action"` // create | renew | no-op
-	Reasons []string     `json:"reasons"`
+	Reasons []Reason     `json:"reasons"`
 	// Resuming marks the completion of an interrupted apply (same key as its intent).
 	Resuming bool `json:"resuming"`
 	// AlternativeOrderID is the idempotency key; create/renew of v2 products only.

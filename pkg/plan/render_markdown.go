@@ -114,7 +114,7 @@ func (m *mdWriter) omitted(n int, singular, plural string) {
 }
 
 func tableRow(c *Change) string {
-	reasons := strings.Join(c.Reasons, "; ")
+	reasons := strings.Join(messages(c.Reasons), "; ")
 	if c.Action == ActionNoOp && c.Status != "" {
 		reasons = c.Status
 	}

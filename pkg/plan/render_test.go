@@ -122,7 +122,7 @@ func TestRenderMarkdownHugePlan(t *testing.T) {
 					names[j] = fmt.Sprintf("host-%d.%s.example.com", j, name)
 				}
 				p.Changes = append(p.Changes, Change{
-					Name: name, Product: spec.SecureSiteFlex, Action: ActionCreate, Reasons: []string{"new certificate"},
+					Name: name, Product: spec.SecureSiteFlex, Action: ActionCreate, Reasons: []Reason{{Code: ReasonNewCertificate, Message: "new certificate"}},
 					AlternativeOrderID: AlternativeOrderID(name, spec.SecureSiteFlex, "sha256:x", "initial"),
 					Diff: []DiffEntry{
 						{Path: "certificate.common_name", After: name + ".example.com"},

@@ -129,7 +129,7 @@ func (t textWriter) change(c *Change) error {
 	}
 	t.line("  ", t.style(t.symbolStyle(sym), sym+" "+c.Name), " ", verb, " (", detail, ")")
 	for _, r := range c.Reasons {
-		t.line("      ", t.style(ansiDim, "# "+r))
+		t.line("      ", t.style(ansiDim, "# "+r.Message))
 	}
 	if c.AlternativeOrderID != "" {
 		t.line("      alternative_order_id = ", jsonText(c.AlternativeOrderID))

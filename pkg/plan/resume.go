@@ -13,18 +13,18 @@ import (
 // (with the manifest's secret references) so that the key and the order match;
 // the change is planned once that order is recorded.
 func (pl planner) resume(ch Change, c *spec.Certificate, cur *state.Certificate, rec *state.Record, act Action) Change {
-	journaled := "resuming an interrupted apply (intent journaled at " + rec.Time.UTC().Format(time.RFC3339) + ")"
+	journaled := reason(ReasonResuming, "resuming an interrupted apply (intent journaled at %s)", rec.Time.UTC().Format(time.RFC3339))
 	product := c.Product
 	if rec.Product != "" {
 		product = spec.Product(rec.Product)
 	}
 	if product.IsLegacy() {
 		return blocked(ch, "unknown outcome: an interrupted legacy apply may or may not have placed an order; check CertCentral, then run `certplan state set-order "+c.Name+" ID` or `certplan state rm "+c.Name+"`",
-			"legacy v1 orders have no idempotency key, so an interrupted one cannot be resumed safely")
+			reason(ReasonInterruptedLegacy, "legacy v1 orders have no idempotency key, so an interrupted one cannot be resumed safely"))
 	}
 	if rec.AlternativeOrderID == "" {
 		return blocked(ch, "cannot resume: the journaled intent has no alternative_order_id; check CertCentral, then run `certplan state set-order "+c.Name+" ID`",
-			"an interrupted apply cannot be resumed without its key")
+			reason(ReasonInterruptedWithoutKey, "an interrupted apply cannot be resumed without its key"))
 	}
 
 	ch.Action = act
@@ -35,17 +35,17 @@ func (pl planner) resume(ch Change, c *spec.Certificate, cur *state.Certificate,
 	body := c.Order
 	if rec.SpecDigest != "" && (rec.SpecDigest != ch.SpecDigest || product != c.Product) {
 		if rec.Request == nil {
-			return blocked(ch, "cannot resume: the manifest changed since the interrupted apply and the journal has no request body; restore the manifest to resume", "an interrupted apply cannot be resumed with a different manifest")
+			return blocked(ch, "cannot resume: the manifest changed since the interrupted apply and the journal has no request body; restore the manifest to resume", reason(ReasonInterruptedWithoutRequest, "an interrupted apply cannot be resumed with a different manifest"))
 		}
 		var missing string
 		body, missing = intentBody(rec.Request, spec.SecretRefs(c.Order))
 		if missing != "" {
 			return blocked(ch, "cannot resume: the interrupted order needs the secret at "+missing+", which the manifest no longer references; restore the reference to resume",
-				"an interrupted apply cannot be resumed without its secrets")
+				reason(ReasonInterruptedWithoutSecret, "an interrupted apply cannot be resumed without its secrets"))
 		}
 		ch.SpecDigest = rec.SpecDigest
 		ch.RequestDigest = RequestDigest(body)
-		ch.Reasons = append(ch.Reasons, "the manifest changed since; the interrupted order is completed as journaled and the change is planned after it")
+		ch.Reasons = append(ch.Reasons, reason(ReasonResumingChangedManifest, "the manifest changed since; the interrupted order is completed as journaled and the change is planned after it"))
 	}
 	setRequest(&ch, body, cur != nil || act == ActionRenew)
 
