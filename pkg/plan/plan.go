@@ -2,8 +2,9 @@
 // plan of create, renew and no-op actions; it renders plans as text, JSON and
 // markdown and reads and writes plan files.
 //
-// Build is a pure function: no I/O, no wall clock, deterministic output. The
-// format is documented in docs/plan-format.md.
+// Build is a pure function: no I/O, no wall clock, deterministic output. Every
+// decision is made by the ordered rule list in rules.go. The format is
+// documented in docs/plan-format.md.
 package plan
 
 import (

@@ -58,3 +58,16 @@ func TestReasonCodesAreDocumented(t *testing.T) {
 		}
 	}
 }
+
+// Every rule is named in docs/plan-format.md's table of rules.
+func TestRulesAreDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/plan-format.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range allRules() {
+		if !strings.Contains(string(doc), "| `"+r.name+"` |") {
+			t.Errorf("docs/plan-format.md does not name rule %q", r.name)
+		}
+	}
+}
