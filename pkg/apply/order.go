@@ -28,10 +28,15 @@ func (r *runner) order(ch plan.Change) Result {
 func (r *runner) place(ch plan.Change) Result {
 	ctx := r.opts.Abort
 	res := Result{Name: ch.Name, Action: ch.Action, key: ch.AlternativeOrderID}
+	action, err := journalAction(ch.Action)
+	if err != nil {
+		// Nothing was sent: an action the journal cannot record is never submitted.
+		return r.fail(res, fmt.Errorf("journal intent: %w", err))
+	}
 	intent := state.Record{
 		Type:               state.RecordIntent,
 		Name:               ch.Name,
-		Action:             ch.Action,
+		Action:             action,
 		AlternativeOrderID: ch.AlternativeOrderID,
 		RequestDigest:      ch.RequestDigest,
 		Product:            string(ch.Product),
@@ -113,6 +118,19 @@ func (r *runner) place(ch plan.Change) Result {
 		}
 		// Provably not there: safe to submit again with the same key.
 	}
+}
+
+// journalAction is the journal's record kind for a planned action: the one
+// place where plan actions become state actions. Only actions that touch
+// CertCentral are journaled.
+func journalAction(a plan.Action) (state.Action, error) {
+	switch a {
+	case plan.ActionCreate:
+		return state.ActionCreate, nil
+	case plan.ActionRenew:
+		return state.ActionRenew, nil
+	}
+	return "", fmt.Errorf("plan action %q has no journal record kind", a)
 }
 
 // lookup finds the order carrying altID. With several (an account without
