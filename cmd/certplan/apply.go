@@ -276,7 +276,7 @@ func (g *globals) execute(soft, abort context.Context, s *session, f *applyFlags
 		return fmt.Errorf("record refreshed orders: %w", err)
 	}
 	fmt.Fprintln(g.stdout)
-	bar := newProgressBar(g.stderr, s.plan.Summary.Create+s.plan.Summary.Renew)
+	bar := newProgressBar(g.stderr, barTotal(s.plan))
 	rep := apply.Run(soft, s.plan, apply.Options{
 		API:         client,
 		Journal:     j,
@@ -348,15 +348,8 @@ func printResult(g *globals, r apply.Result) {
 	case r.Outcome.Failed():
 		fmt.Fprintf(g.stdout, "  ! %s: %s %s: %s\n", r.Name, r.Action, r.Outcome, r.Error)
 	default:
-		fmt.Fprintf(g.stdout, "  %s %s: %s -> order %d %s (%s)\n", actionSign(r.Action), r.Name, r.Action, r.OrderID, r.Status, r.Outcome)
+		fmt.Fprintf(g.stdout, "  %s %s: %s -> order %d %s (%s)\n", r.Action.Symbol(), r.Name, r.Action, r.OrderID, r.Status, r.Outcome)
 	}
-}
-
-func actionSign(a state.Action) string {
-	if a == state.ActionCreate {
-		return "+"
-	}
-	return "~"
 }
 
 func printSummary(g *globals, rep apply.Report) {

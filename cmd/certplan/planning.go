@@ -6,7 +6,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/plan"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
@@ -19,7 +18,7 @@ type session struct {
 	loaded    *state.Loaded
 	manifests *spec.Result
 	plan      *plan.Plan
-	facts     map[int64]certcentral.Order // refreshed orders, by id
+	facts     map[int64]state.OrderFacts // refreshed orders, by id
 }
 
 func (s *session) release() {
@@ -63,7 +62,7 @@ func (g *globals) prepare(ctx context.Context, paths []string, refresh bool, op 
 		s.release()
 		return nil, err
 	}
-	var facts map[int64]certcentral.Order
+	var facts map[int64]state.OrderFacts
 	if refresh {
 		facts, err = g.refresh(ctx, s.loaded.State, manifests.Certificates, now)
 		if err != nil {
@@ -96,7 +95,7 @@ func ptr[T any](v T) *T { return &v }
 
 // refresh brings tracked orders up to date from CertCentral in bulk. With an
 // empty state there is nothing to ask, and no API key is needed.
-func (g *globals) refresh(ctx context.Context, st *state.State, certs []*spec.Certificate, now time.Time) (map[int64]certcentral.Order, error) {
+func (g *globals) refresh(ctx context.Context, st *state.State, certs []*spec.Certificate, now time.Time) (map[int64]state.OrderFacts, error) {
 	if len(st.Certificates) == 0 {
 		return nil, nil
 	}
@@ -121,7 +120,7 @@ func (g *globals) refresh(ctx context.Context, st *state.State, certs []*spec.Ce
 // apply needs them.
 func (g *globals) warnMissingSecrets(p *plan.Plan) {
 	for _, c := range p.Changes {
-		if c.Action == state.ActionNoOp || c.Blocked {
+		if !c.Applies() {
 			continue
 		}
 		paths := make([]string, 0, len(c.SecretRefs))
