@@ -257,7 +257,17 @@ func scanJournal(name string, data []byte) (journalScan, error) {
 	return sc, nil
 }
 
+// recordKeys checks journal lines for keys given twice.
+var recordKeys = NewKeyChecker("request")
+
 func decodeRecord(line []byte) (Record, error) {
+	if err := recordKeys.Check(line); err != nil {
+		var de *DuplicateKeyError
+		if errors.As(err, &de) {
+			de.Line = 0 // a record is one line: the journal names it
+		}
+		return Record{}, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.UseNumber()
 	dec.DisallowUnknownFields()
