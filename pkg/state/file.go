@@ -96,7 +96,7 @@ func (b *FileBackend) Load(ctx context.Context) (*Loaded, error) {
 		if st.Snapshot == nil {
 			st.Snapshot = []byte{}
 		}
-	} else if _, err := os.Stat(BackupPath(b.path)); err == nil {
+	} else if _, err := os.Lstat(BackupPath(b.path)); err == nil {
 		st.Warnings = append(st.Warnings, fmt.Sprintf("%s does not exist but its backup %s does: if the state was deleted by mistake, restore it from the backup (or from Git) before applying",
 			b.path, BackupPath(b.path)))
 	}
@@ -120,7 +120,7 @@ func loadError(statePath string, err error) error {
 		return ve
 	}
 	hint := ""
-	if _, serr := os.Stat(BackupPath(statePath)); serr == nil {
+	if _, serr := os.Lstat(BackupPath(statePath)); serr == nil {
 		hint = fmt.Sprintf(" (the previous snapshot is in %s)", BackupPath(statePath))
 	}
 	return fmt.Errorf("load state %s: %w%s", statePath, err, hint)
@@ -173,7 +173,7 @@ func (b *FileBackend) Commit(ctx context.Context, l *Loaded) error {
 // its head only) and the journal's position.
 func (b *FileBackend) stored() (Base, error) {
 	var now Base
-	f, err := os.Open(b.path)
+	f, err := openOwn(b.path, os.O_RDONLY, 0)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -185,7 +185,7 @@ func (b *FileBackend) stored() (Base, error) {
 			return now, fmt.Errorf("read the snapshot on disk: %w", err)
 		}
 	}
-	fi, err := os.Stat(JournalPath(b.path))
+	fi, err := statOwn(JournalPath(b.path))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
