@@ -115,7 +115,7 @@ func runApply(parent context.Context, g *globals, f *applyFlags, args []string) 
 	if isPlanFile(args) {
 		s, err = g.sessionFromPlanFile(soft, args[0])
 	} else {
-		s, err = g.prepare(soft, args, f.refresh, "apply")
+		s, err = g.prepare(soft, args, f.refresh, run.OpApply)
 		if err == nil && s.Plan.HasChanges() {
 			// Fail on a missing key before asking, not after.
 			_, err = g.client()

@@ -125,3 +125,53 @@ func statOwn(path string) (fs.FileInfo, error) {
 	}
 	return fi, nil
 }
+
+// fileID tells one file from another at the same path: a file replaced by
+// a rename has another inode (and the zero fileID means "no file").
+type fileID struct {
+	dev, ino uint64
+	size     int64
+	mtime    int64
+}
+
+func idOf(fi fs.FileInfo) fileID {
+	id := fileID{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		id.dev, id.ino = uint64(st.Dev), uint64(st.Ino)
+	}
+	return id
+}
+
+// idAt is the fileID of what is at path now (zero when nothing is).
+func idAt(path string) (fileID, error) {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fileID{}, nil
+	}
+	if err != nil {
+		return fileID{}, err
+	}
+	return idOf(fi), nil
+}
+
+// readOwnID is readOwn that also returns the fileID of the file it read
+// (zero when there was none).
+func readOwnID(path string) (data []byte, found bool, id fileID, err error) {
+	f, err := openOwn(path, os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, fileID{}, nil
+	}
+	if err != nil {
+		return nil, false, fileID{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, false, fileID{}, err
+	}
+	data, err = io.ReadAll(f)
+	if err != nil {
+		return nil, false, fileID{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	return data, true, idOf(fi), nil
+}
