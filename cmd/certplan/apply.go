@@ -172,9 +172,11 @@ func (g *globals) sessionFromPlanFile(ctx context.Context, path string) (*run.Se
 	}
 	// The state the plan names, unless --state / CERTPLAN_STATE says
 	// otherwise (lineage and serial then tell whether it is the same state).
-	statePath := g.statePath(nil)
+	var statePath string
 	if p.Backend != nil && p.Backend.Kind == "file" && env(g.stateFlag, "CERTPLAN_STATE") == "" {
 		statePath = p.Backend.Name
+	} else if statePath, err = g.statePath(nil); err != nil {
+		return nil, err
 	}
 	if fi, err := os.Stat(filepath.Dir(statePath)); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("the plan was made against state %s, which is not reachable from here: run apply in the directory where you ran plan, or pass --state", statePath)
