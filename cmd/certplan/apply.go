@@ -170,6 +170,18 @@ func (g *globals) sessionFromPlanFile(ctx context.Context, path string) (*run.Se
 	if err != nil {
 		return nil, err
 	}
+	// The plan's secret references are files apply will read and send:
+	// they must be inside the project of the planned manifests, as Load
+	// requires of manifests.
+	manifests := make([]string, 0, len(p.ManifestDigests))
+	for file := range p.ManifestDigests {
+		manifests = append(manifests, file)
+	}
+	for _, c := range p.Changes {
+		if err := spec.CheckFileRefs(manifests, g.fileDirs(), c.SecretRefs); err != nil {
+			return nil, fmt.Errorf("plan file %s: %s: %w", path, c.Name, err)
+		}
+	}
 	// The state the plan names, unless --state / CERTPLAN_STATE says
 	// otherwise (lineage and serial then tell whether it is the same state).
 	var statePath string

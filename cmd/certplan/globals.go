@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -23,6 +24,7 @@ type globals struct {
 	logFormat      string
 	logLevel       string
 	lockTimeout    time.Duration
+	allowFilesIn   []string
 
 	// Built once per run, on first use: one client means one rate limiter
 	// for the API key across refresh, apply and --wait.
@@ -39,6 +41,16 @@ func (g *globals) register(root *cobra.Command) {
 	f.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	f.DurationVar(&g.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock")
+	f.StringArrayVar(&g.allowFilesIn, "allow-files-in", nil, "also let manifests reference files ({file: PATH}) in `DIR`, outside the project; repeatable (env CERTPLAN_ALLOW_FILES_IN, a list like PATH)")
+}
+
+// fileDirs are the directories outside the project that file references
+// may point into: --allow-files-in, else CERTPLAN_ALLOW_FILES_IN.
+func (g *globals) fileDirs() []string {
+	if len(g.allowFilesIn) > 0 {
+		return g.allowFilesIn
+	}
+	return filepath.SplitList(os.Getenv("CERTPLAN_ALLOW_FILES_IN"))
 }
 
 // env returns the flag value if set, else the environment variable.

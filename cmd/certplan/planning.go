@@ -38,7 +38,7 @@ func (g *globals) loadManifests(paths []string) (*spec.Result, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	res, err := spec.Load(paths)
+	res, err := spec.LoadAllowing(paths, g.fileDirs())
 	if err != nil {
 		return nil, err
 	}

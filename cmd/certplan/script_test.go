@@ -64,6 +64,11 @@ func scriptSetup(env *testscript.Env) error {
 	if err != nil {
 		return err
 	}
+	// Scripts run in a Git work tree, as certplan does in CI: its root
+	// bounds the files manifests may reference (spec.Project.Root).
+	if err := os.MkdirAll(filepath.Join(env.WorkDir, ".git"), 0o755); err != nil {
+		return err
+	}
 	env.Setenv("EXAMPLES", filepath.Join(wd, "..", "..", "examples"))
 	env.Setenv("NO_COLOR", "1")
 	env.Setenv("CERTPLAN_TEST_EXITCODE_FILE", filepath.Join(env.WorkDir, ".exitcode"))

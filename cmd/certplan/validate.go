@@ -45,7 +45,7 @@ func newValidateCmd(g *globals) *cobra.Command {
 			if len(args) == 0 {
 				args = []string{"."}
 			}
-			res, err := spec.Load(args)
+			res, err := spec.LoadAllowing(args, g.fileDirs())
 			if err != nil {
 				return withCode(exitError, err)
 			}

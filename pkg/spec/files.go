@@ -176,10 +176,23 @@ func digest(data []byte) string {
 
 // FileDigest returns the hex SHA-256 of a file, as recorded in Result.FileDigests.
 // Plan files compare these to refuse a plan made from manifests that changed since.
+// Like Load, it reads only a regular file (a link to one is followed, as
+// when a directory is walked) of at most MaxFileSize bytes: a plan file
+// names the manifests, and could name /dev/zero.
 func FileDigest(path string) (string, error) {
-	data, err := os.ReadFile(path)
+	fi, err := os.Stat(path)
 	if err != nil {
 		return "", fmt.Errorf("digest %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("digest %s: %s, not a regular file", path, fileKind(fi.Mode()))
+	}
+	data, tooBig, err := readLimited(path)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("digest %s: %w", path, err)
+	case tooBig:
+		return "", fmt.Errorf("digest %s: file is larger than 1 MiB", path)
 	}
 	return digest(data), nil
 }

@@ -49,12 +49,22 @@ func (r *Result) Counts() (errors, warnings int) {
 // Defaults into each Certificate and validates the result against the
 // embedded schemas and certplan's own checks. Every manifest problem is a
 // Diagnostic; the error is only for a path that cannot be read at all.
+//
+// Files the manifests reference ({file: PATH} for CSRs and secrets) must be
+// inside the project of their path (Project.Root); LoadAllowing allows more
+// directories.
 func Load(paths []string) (*Result, error) {
+	return LoadAllowing(paths, nil)
+}
+
+// LoadAllowing is Load with file references also allowed into the
+// directories allowFilesIn (--allow-files-in).
+func LoadAllowing(paths []string, allowFilesIn []string) (*Result, error) {
 	v, err := embeddedValidator()
 	if err != nil {
 		return nil, err
 	}
-	return load(paths, v)
+	return load(paths, v, allowFilesIn...)
 }
 
 // Document kinds.
@@ -68,11 +78,16 @@ type loader struct {
 	v        *validator
 	csr      *csrCache
 	defaults *defaultsIndex
+	roots    fileRoots // where file references may point
 }
 
-func load(paths []string, v *validator) (*Result, error) {
+func load(paths []string, v *validator, allowFilesIn ...string) (*Result, error) {
 	if len(paths) == 0 {
 		return nil, errNoPaths
+	}
+	roots, err := referenceRoots(paths, allowFilesIn)
+	if err != nil {
+		return nil, err
 	}
 	files, err := collectFiles(paths)
 	if err != nil {
@@ -108,7 +123,7 @@ func load(paths []string, v *validator) (*Result, error) {
 	}
 	res.Manifests = len(certs)
 
-	l := &loader{v: v, csr: newCSRCache(), defaults: buildDefaults(defaults)}
+	l := &loader{v: v, csr: newCSRCache(), defaults: buildDefaults(defaults), roots: roots}
 	diags = append(diags, l.defaults.diags...)
 	for _, ds := range parallel(append(defaults, others...), l.checkDocument) {
 		diags = append(diags, ds...)
@@ -165,18 +180,21 @@ func (l *loader) certificate(doc *rawDoc) (out certOutcome) {
 	product, _ := root.field("spec").field("product").str()
 	loc, known := csrLocationFor(Product(product))
 	if known && order != nil {
-		c := l.csr.checkOrderCSR(order, loc)
+		c := l.csr.checkOrderCSR(order, loc, l.roots)
 		diags = append(diags, c.diags...)
 		if c.owned {
 			owned["/spec/order"+loc.csr] = true
 		}
 		csrText = c.text
 	}
+	secretFiles, sdiags := l.checkSecretFiles(order, loc.csr)
+	diags = append(diags, sdiags...)
 	diags = append(diags, l.validate(root, inst, owned, l.v.validateCertificate)...)
 	if hasErrors(diags) {
 		return certOutcome{diags: diags}
 	}
 	cert, more := buildCertificate(root, inst, csrText, loc)
+	useResolvedFiles(cert, secretFiles)
 	return certOutcome{cert: cert, diags: append(diags, more...)}
 }
 

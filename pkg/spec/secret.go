@@ -23,7 +23,10 @@ func (r SecretRef) String() string {
 	return "file " + r.File
 }
 
-// Resolve reads the secret value. Errors never contain the value.
+// Resolve reads the secret value. Errors never contain the value. A file is
+// read only if it is a regular file (not followed through a symbolic link)
+// of at most MaxSecretFileSize bytes; an empty value, from a file or from
+// the environment, is an unset secret.
 func (r SecretRef) Resolve() (string, error) {
 	switch {
 	case r.Env != "":
@@ -33,11 +36,7 @@ func (r SecretRef) Resolve() (string, error) {
 		}
 		return v, nil
 	case r.File != "":
-		b, err := os.ReadFile(r.File)
-		if err != nil {
-			return "", fmt.Errorf("secret from file %s: %w", r.File, err)
-		}
-		return strings.TrimSpace(string(b)), nil
+		return resolveSecretFile(r.File)
 	}
 	return "", fmt.Errorf("empty secret reference")
 }
