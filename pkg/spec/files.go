@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 )
 
 // MaxFileSize is the largest manifest (or CSR) file certplan reads.
@@ -207,9 +208,10 @@ type loadedFile struct {
 	foreign bool  // not a manifest file: skipped
 }
 
-// loadFile reads and parses one manifest file.
-func loadFile(c candidate) loadedFile {
-	lf := readManifestFile(c.path)
+// loadFile reads and parses one manifest file, within the run's alias
+// budget.
+func loadFile(c candidate, aliases *atomic.Int64) loadedFile {
+	lf := readManifestFile(c.path, aliases)
 	if !c.named && lf.err == nil && isForeign(lf) {
 		return loadedFile{path: c.path, foreign: true}
 	}
@@ -230,7 +232,7 @@ func isForeign(lf loadedFile) bool {
 	return true
 }
 
-func readManifestFile(path string) loadedFile {
+func readManifestFile(path string, aliases *atomic.Int64) loadedFile {
 	lf := loadedFile{path: path}
 	data, tooBig, err := readLimited(path)
 	switch {
@@ -246,7 +248,7 @@ func readManifestFile(path string) loadedFile {
 		lf.diags = append(lf.diags, d)
 		return lf
 	}
-	lf.docs, lf.diags = parseYAML(path, data)
+	lf.docs, lf.diags = parseYAMLBudget(path, data, aliases)
 	if len(lf.docs) == 0 && len(lf.diags) == 0 {
 		lf.diags = append(lf.diags, warningAt(Pos{File: path}, "", "no YAML documents in this file"))
 	}

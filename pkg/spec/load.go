@@ -93,7 +93,8 @@ func load(paths []string, v *validator, allowFilesIn ...string) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	loaded := parallel(files, loadFile)
+	aliases := newRunBudget()
+	loaded := parallel(files, func(c candidate) loadedFile { return loadFile(c, aliases) })
 	res := &Result{FileDigests: make(map[string]string, len(files))}
 	var diags []Diagnostic
 	var certs, defaults, others []*rawDoc

@@ -8,16 +8,35 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
 
 // Limits that keep hostile or broken input from exhausting memory or stack.
+// Alias expansion is bounded per file, all its documents together, and per
+// run, all files together: a budget per document let a 1 MiB file of many
+// small documents expand to billions of nodes.
 const (
-	maxDepth          = 64     // nesting of mappings and lists in one document
-	maxAliasExpansion = 10_000 // nodes produced by expanding YAML aliases, per document
+	maxDepth             = 64      // nesting of mappings and lists in one document
+	maxAliasExpansion    = 10_000  // nodes produced by expanding YAML aliases, per file
+	maxAliasExpansionRun = 250_000 // the same, per run (every file of a Load)
 )
+
+// aliasBudget is what alias expansion may still produce: in the file being
+// converted, and in the whole run (shared by the files converted in
+// parallel).
+type aliasBudget struct {
+	file int
+	run  *atomic.Int64
+}
+
+func newRunBudget() *atomic.Int64 {
+	var b atomic.Int64
+	b.Store(maxAliasExpansionRun)
+	return &b
+}
 
 // rawDoc is one YAML document of a file, converted to a tree.
 type rawDoc struct {
@@ -32,6 +51,12 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // (syntax errors, duplicate keys, alias bombs, non-mapping documents) become
 // diagnostics; documents that could not be converted are left out.
 func parseYAML(file string, data []byte) (docs []*rawDoc, diags []Diagnostic) {
+	return parseYAMLBudget(file, data, newRunBudget())
+}
+
+// parseYAMLBudget is parseYAML within a run's alias budget.
+func parseYAMLBudget(file string, data []byte, run *atomic.Int64) (docs []*rawDoc, diags []Diagnostic) {
+	budget := &aliasBudget{file: maxAliasExpansion, run: run}
 	defer func() {
 		// yaml.v3 is fuzzed and should not panic, but a manifest must never
 		// crash the tool: turn any panic into a diagnostic.
@@ -60,9 +85,12 @@ func parseYAML(file string, data []byte) (docs []*rawDoc, diags []Diagnostic) {
 		if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
 			continue // an empty document, e.g. a trailing "---"
 		}
-		c := converter{file: file, aliasBudget: maxAliasExpansion}
+		c := converter{file: file, budget: budget}
 		t := c.convert(root)
 		diags = append(diags, c.diags...)
+		if c.overBudget {
+			break // the rest of the file would only spend more
+		}
 		if c.aborted || t == nil {
 			continue
 		}
@@ -120,11 +148,12 @@ func describeKind(t *tree) string {
 // converter turns yaml.v3 nodes into trees, checking what yaml.v3 leaves to
 // the caller when decoding into nodes.
 type converter struct {
-	file        string
-	diags       []Diagnostic
-	aliasBudget int      // nodes that alias expansion may still produce
-	aborted     bool     // the document is unusable (alias bomb, too deep)
-	segs        []string // JSON pointer segments of the node being converted
+	file       string
+	diags      []Diagnostic
+	budget     *aliasBudget // nodes that alias expansion may still produce
+	aborted    bool         // the document is unusable (alias bomb, too deep)
+	overBudget bool         // the file's or the run's alias budget is spent
+	segs       []string     // JSON pointer segments of the node being converted
 }
 
 // path is the dotted field path of the node being converted (for diagnostics only).
@@ -157,9 +186,14 @@ func (c *converter) convertNode(n *yaml.Node, depth int, inAlias bool) *tree {
 		return c.fail(c.pos(n), "nested deeper than %d levels", maxDepth)
 	}
 	if inAlias {
-		c.aliasBudget--
-		if c.aliasBudget < 0 {
-			return c.fail(c.pos(n), "YAML aliases expand to more than %d nodes; write the values out or use a kind: Defaults document", maxAliasExpansion)
+		c.budget.file--
+		if c.budget.file < 0 {
+			c.overBudget = true
+			return c.fail(c.pos(n), "YAML aliases expand to more than %d nodes in this file (all its documents together); write the values out or use a kind: Defaults document", maxAliasExpansion)
+		}
+		if c.budget.run.Add(-1) < 0 {
+			c.overBudget = true
+			return c.fail(c.pos(n), "YAML aliases expand to more than %d nodes in the files of this run together; write the values out or use kind: Defaults documents", maxAliasExpansionRun)
 		}
 	}
 	switch n.Kind {
