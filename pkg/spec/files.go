@@ -243,6 +243,12 @@ func readManifestFile(path string, aliases *atomic.Int64) loadedFile {
 		lf.diags = append(lf.diags, errorAt(Pos{File: path}, "", "file is larger than 1 MiB; split it into one manifest per certificate"))
 		return lf
 	}
+	return parseManifest(path, data, aliases)
+}
+
+// parseManifest parses the content of a manifest file read from path.
+func parseManifest(path string, data []byte, aliases *atomic.Int64) loadedFile {
+	lf := loadedFile{path: path}
 	lf.digest = digest(data)
 	if d, bad := utf8Error(path, data); bad {
 		lf.diags = append(lf.diags, d)

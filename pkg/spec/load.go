@@ -95,7 +95,14 @@ func load(paths []string, v *validator, allowFilesIn ...string) (*Result, error)
 	}
 	aliases := newRunBudget()
 	loaded := parallel(files, func(c candidate) loadedFile { return loadFile(c, aliases) })
-	res := &Result{FileDigests: make(map[string]string, len(files))}
+	return assemble(loaded, v, roots)
+}
+
+// assemble is Load after the files are read and parsed (in path order): it
+// merges Defaults into each Certificate, validates, and builds the Result.
+// It reads no manifest file; referenced CSR files are read here.
+func assemble(loaded []loadedFile, v *validator, roots fileRoots) (*Result, error) {
+	res := &Result{FileDigests: make(map[string]string, len(loaded))}
 	var diags []Diagnostic
 	var certs, defaults, others []*rawDoc
 	for _, lf := range loaded {
