@@ -65,6 +65,7 @@ type Plan struct {
 type Summary struct {
 	Create   int `json:"create"`
 	Renew    int `json:"renew"`
+	Reissue  int `json:"reissue"`
 	NoOp     int `json:"no_op"`
 	Orphaned int `json:"orphaned"`
 	// Blocked counts no-ops that need a person (a legacy order whose outcome
@@ -76,7 +77,7 @@ type Summary struct {
 type Change struct {
 	Name    string       `json:"name"`
 	Product spec.Product `json:"product"`
-	Action  Action       `json:"action"` // create | renew | no-op
+	Action  Action       `json:"action"` // create | renew | reissue | no-op
 	Reasons []Reason     `json:"reasons"`
 	// Resuming marks the completion of an interrupted apply (same key as its intent).
 	Resuming bool `json:"resuming"`
@@ -100,8 +101,54 @@ type Change struct {
 	Request map[string]any `json:"request,omitempty"`
 	// SecretRefs locates the secrets of Request (plan files only).
 	SecretRefs map[string]spec.SecretRef `json:"secret_refs,omitempty"`
-	// OrderID is the current order (no-op, renew).
+	// OrderID is the current order (no-op, renew), or the order reissued
+	// (reissue: Request is then the manifest's order body, from which apply
+	// builds the wire body with certcentral.BuildReissueBody).
 	OrderID int64 `json:"order_id,omitempty"`
+	// CSRKeyDigest is the hex sha256 of the DER SubjectPublicKeyInfo of the
+	// manifest's CSR (reissue only): apply journals it and matches it in the
+	// order's reissue list after an ambiguous failure.
+	CSRKeyDigest string `json:"csr_key_digest,omitempty"`
+	// Billing says what applying the change costs (create/renew/reissue).
+	Billing *Billing `json:"billing,omitempty"`
+	// Destructive marks a reissue that removes or changes names: DigiCert revokes every earlier certificate of the order 48–72 h after it issues.
+	Destructive bool `json:"destructive,omitempty"`
+	// NextCertificate is the expected validity of the certificate the change would issue.
+	NextCertificate *Validity `json:"next_certificate,omitempty"`
+}
+
+// BillingKind is how a change is paid for.
+type BillingKind string
+
+// Billing kinds.
+const (
+	// BillingNewOrder is a new, billed order (create, renew).
+	BillingNewOrder BillingKind = "new_order"
+	// BillingFree is a reissue on an order already paid for (or a no-op).
+	BillingFree BillingKind = "free"
+	// BillingProRata is a reissue that adds names: DigiCert bills them pro
+	// rata for the rest of the order's plan.
+	BillingProRata BillingKind = "pro_rata"
+)
+
+// Billing says what applying a change costs.
+type Billing struct {
+	Kind BillingKind `json:"kind"`
+	// OrderID is the order reissued, or renewed.
+	OrderID int64 `json:"order_id,omitempty"`
+	// PaidThrough is the order's end (yyyy-MM-dd), for reissues and no-ops.
+	PaidThrough string `json:"paid_through,omitempty"`
+	// Plan is the length of a new order's plan, e.g. "1 year".
+	Plan string `json:"plan,omitempty"`
+	// AddedNames are the names billed pro rata.
+	AddedNames []string `json:"added_names,omitempty"`
+}
+
+// Validity is a certificate's expected validity period.
+type Validity struct {
+	ValidFrom string `json:"valid_from"` // yyyy-MM-dd
+	ValidTill string `json:"valid_till"` // yyyy-MM-dd
+	Days      int    `json:"days"`
 }
 
 // DiffEntry is one changed field: a dotted path with its JSON values before and
@@ -162,6 +209,8 @@ func (s *Summary) add(c *Change) {
 		s.Create++
 	case ActionRenew:
 		s.Renew++
+	case ActionReissue:
+		s.Reissue++
 	case ActionNoOp:
 		s.NoOp++
 	}
@@ -177,6 +226,8 @@ func (s Summary) Count(a Action) int {
 		return s.Create
 	case ActionRenew:
 		return s.Renew
+	case ActionReissue:
+		return s.Reissue
 	case ActionNoOp:
 		return s.NoOp
 	}

@@ -33,7 +33,7 @@ func (t textWriter) symbolStyle(sym string) string {
 	switch sym {
 	case "+":
 		return ansiGreen
-	case "~":
+	case "~", "*":
 		return ansiYellow
 	case "-", "!":
 		return ansiRed
@@ -121,6 +121,9 @@ func (t textWriter) change(c *Change) error {
 	case ActionRenew:
 		verb = "will be renewed"
 		detail += sprintf(", renewal of order %d", c.RenewalOfOrderID)
+	case ActionReissue:
+		verb = "will be reissued"
+		detail += sprintf(", reissue on order %d", c.OrderID)
 	default:
 		return fmt.Errorf("change %q: the text renderer has no heading for action %q", c.Name, c.Action)
 	}

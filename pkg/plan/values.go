@@ -65,7 +65,9 @@ func SummaryLine(p *Plan) string {
 	var parts []string
 	ordered := 0
 	for _, a := range AllActions() {
-		if a.TouchesCertCentral() {
+		// A reissue is named only when there is one, so that plans
+		// without reissues keep their summary line.
+		if a.TouchesCertCentral() && (a != ActionReissue || s.Count(a) > 0) {
 			parts = append(parts, sprintf("%d to %s", s.Count(a), a))
 			ordered += s.Count(a)
 		}
