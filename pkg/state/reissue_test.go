@@ -19,7 +19,7 @@ func reissueIntent(name string, order int64, digest string, minute int) Record {
 	return Record{
 		Type: RecordIntent, Name: name, Action: ActionReissue, DupCheck: DupCheckCSRMatch,
 		AlternativeOrderID: "k1", // the order's own key, as order info says; not what pairs the records
-		ReissueOf: order, CSRKeyDigest: digest, PriorCertificateIDs: []int64{order * 10},
+		ReissueOf:          order, CSRKeyDigest: digest, PriorCertificateIDs: []int64{order * 10},
 		RequestDigest: "rd-re", Product: "ssl_basic", SpecDigest: "sd-re",
 		Request: map[string]any{"certificate": map[string]any{"common_name": name + ".example.com", "csr": "new"}},
 		Time:    at(minute),
