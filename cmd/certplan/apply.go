@@ -266,6 +266,10 @@ func printResult(g *globals, r apply.Result) {
 	switch {
 	case r.Outcome.Failed():
 		fmt.Fprintf(g.stdout, "  ! %s: %s %s: %s\n", r.Name, r.Action, r.Outcome, r.Error)
+	case r.Action == plan.ActionReissue:
+		// Same order, new certificate: not an order placed (scripts count
+		// "-> order" lines as orders).
+		fmt.Fprintf(g.stdout, "  %s %s: %s on order %d -> certificate %d %s (%s)\n", r.Action.Symbol(), r.Name, r.Action, r.OrderID, r.CertificateID, r.Status, r.Outcome)
 	default:
 		fmt.Fprintf(g.stdout, "  %s %s: %s -> order %d %s (%s)\n", r.Action.Symbol(), r.Name, r.Action, r.OrderID, r.Status, r.Outcome)
 	}

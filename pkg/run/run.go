@@ -276,6 +276,7 @@ func (s *Session) Execute(soft, abort context.Context, opts ExecuteOptions) (rep
 		Abort:       abort,
 		Logger:      s.env.Logger,
 		Progress:    opts.Progress,
+		Pending:     s.Loaded.Pending,
 	})
 	if opts.Wait > 0 && !rep.Interrupted {
 		if opts.OnWait != nil {
@@ -389,9 +390,10 @@ func closeIntent(ctx context.Context, b state.Backend, open state.Record, operat
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
 	}
+	// A reissue is closed by a record naming its order and CSR key digest.
 	rec := state.Record{Type: state.RecordFailure, Name: open.Name, Action: open.Action,
-		AlternativeOrderID: open.AlternativeOrderID, NothingCreated: true,
-		Error: "closed by `certplan " + operation + "`: resolved by a person"}
+		AlternativeOrderID: open.AlternativeOrderID, ReissueOf: open.ReissueOf, CSRKeyDigest: open.CSRKeyDigest,
+		NothingCreated: true, Error: "closed by `certplan " + operation + "`: resolved by a person"}
 	err = j.Append(rec)
 	if cerr := j.Close(); err == nil {
 		err = cerr
