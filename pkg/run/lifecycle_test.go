@@ -1,0 +1,208 @@
+package run_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/lifecycle"
+	"github.com/certplan/certplan/pkg/run"
+	"github.com/certplan/certplan/pkg/simulator"
+	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/state"
+)
+
+// The lifecycle harness lives a certificate's life on a simulated clock: each
+// step sets one instant on every clock (the simulator's, the plan's, the
+// state's), and runs what `certplan apply --auto-approve` runs (lock, load,
+// refresh, plan, apply, fold) against the in-process simulator and a file
+// state.
+
+// lifecycleConfig is one life to live.
+type lifecycleConfig struct {
+	years       int // the plan's length: order_validity.years
+	renewBefore time.Duration
+	caps        lifecycle.Caps // the simulator's (and, where it takes them, the planner's) caps; nil = defaults
+	start       time.Time
+	step        time.Duration
+	steps       int
+}
+
+// lifecycleResult is what happened.
+type lifecycleResult struct {
+	orders   int // orders placed (billed)
+	reissues int // reissues requested through the API
+	// ordersBy and reissuesBy count them by the step (index) they happened at.
+	ordersBy, reissuesBy []int
+	// uncovered lists the days no valid certificate covered.
+	uncovered []string
+	// steps that applied something.
+	applies int
+}
+
+// upTo counts what happened in the first n days of the life.
+func (r lifecycleResult) upTo(cfg lifecycleConfig, days int) (orders, reissues int) {
+	for i := range r.ordersBy {
+		if cfg.start.Add(time.Duration(i) * cfg.step).Before(cfg.start.AddDate(0, 0, days)) {
+			orders += r.ordersBy[i]
+			reissues += r.reissuesBy[i]
+		}
+	}
+	return orders, reissues
+}
+
+// liveLifecycle runs cfg and reports what happened. It fails the test on
+// any error, failed or blocked apply, or state that disagrees with the
+// simulator.
+func liveLifecycle(t testing.TB, cfg lifecycleConfig) lifecycleResult {
+	t.Helper()
+	sim, err := simulator.New(simulator.Options{APIKey: testKey, Limits: []simulator.Limit{}, Caps: cfg.caps, ClockStart: cfg.start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	defer func() { srv.Close(); _ = sim.Close() }()
+	client, err := certcentral.New(certcentral.Config{
+		Endpoint: srv.URL + "/services/v2", LegacyEndpoint: srv.URL, APIKey: testKey, Limits: []certcentral.Limit{},
+		RetryMax: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr, err := os.ReadFile("../../examples/csr/shop-frontend.csr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const name = "shop"
+	manifests := &spec.Result{Certificates: []*spec.Certificate{{
+		Name: name, Product: spec.SecureSiteFlex, RenewBefore: cfg.renewBefore,
+		Order: map[string]any{
+			"certificate":    map[string]any{"common_name": "shop.example.com", "csr": string(csr), "signature_hash": "sha256"},
+			"order_validity": map[string]any{"years": cfg.years},
+			"organization":   map[string]any{"id": 1},
+			"payment_method": "balance",
+		},
+	}}}
+	backend := state.NewFileBackend(filepath.Join(t.TempDir(), "certplan.state.json"))
+	var now time.Time
+	backend.Now = func() time.Time { return now }
+	env := run.Env{
+		Backend: backend,
+		Client:  func() (*certcentral.Client, error) { return client, nil },
+		Logger:  zerolog.Nop(),
+		Version: "lifecycle",
+	}
+	ctx := context.Background()
+	var res lifecycleResult
+	for i := 0; i < cfg.steps; i++ {
+		now = cfg.start.Add(time.Duration(i) * cfg.step)
+		env.Now = now
+		sim.SetClock(now)
+		before := sim.Stats()
+
+		s, err := run.Prepare(ctx, env, manifests, true, "apply")
+		if err != nil {
+			t.Fatalf("%s: prepare: %v", day(now), err)
+		}
+		if s.Plan.Summary.Blocked > 0 {
+			s.Release()
+			t.Fatalf("%s: blocked: %+v", day(now), s.Plan.Changes)
+		}
+		if s.Plan.HasChanges() {
+			res.applies++
+			rep, err := s.Execute(ctx, ctx, run.ExecuteOptions{Parallelism: 1})
+			if err != nil || rep.Failed() > 0 {
+				s.Release()
+				t.Fatalf("%s: apply: %v %+v", day(now), err, rep.Results)
+			}
+		} else if err := s.RecordRefresh(ctx); err != nil {
+			s.Release()
+			t.Fatalf("%s: record refresh: %v", day(now), err)
+		}
+		s.Release()
+
+		after := sim.Stats()
+		res.ordersBy = append(res.ordersBy, after.OrdersPlaced-before.OrdersPlaced)
+		res.reissuesBy = append(res.reissuesBy, after.ReissuesPlaced-before.ReissuesPlaced)
+
+		// Until the next step, a valid certificate must cover every day:
+		// what CertCentral says, and what the state says, must agree.
+		l, err := backend.Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur := l.State.Certificates[name]
+		if cur == nil || len(l.Pending) != 0 {
+			t.Fatalf("%s: state %+v, %d intents open", day(now), cur, len(l.Pending))
+		}
+		info, err := client.OrderInfo(ctx, cur.OrderID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Certificate.ID != cur.CertificateID || info.Certificate.ValidTill != cur.ValidTill {
+			t.Fatalf("%s: state says certificate %d valid till %s, CertCentral %d till %s",
+				day(now), cur.CertificateID, cur.ValidTill, info.Certificate.ID, info.Certificate.ValidTill)
+		}
+		for d := now; d.Before(now.Add(cfg.step)); d = d.Add(24 * time.Hour) {
+			if info.Certificate.ValidTill < day(d) || cur.Status != state.StatusIssued {
+				res.uncovered = append(res.uncovered, fmt.Sprintf("%s (certificate %d %s, valid till %s)", day(d), cur.CertificateID, cur.Status, info.Certificate.ValidTill))
+			}
+		}
+	}
+	st := sim.Stats()
+	res.orders, res.reissues = st.OrdersPlaced, st.ReissuesPlaced
+	return res
+}
+
+func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+// plansNeeded is how many orders the life needs: the first one at the
+// first step, and each next one at the first step on or after the day the
+// current plan ends inside renewBefore (a plan of n years placed at t
+// ends at the end of the day t + n years, the order's valid_till).
+func plansNeeded(cfg lifecycleConfig) int {
+	n := 0
+	var end time.Time
+	for i := 0; i < cfg.steps; i++ {
+		at := cfg.start.Add(time.Duration(i) * cfg.step)
+		if n == 0 || !at.Before(end.Add(-cfg.renewBefore)) {
+			n++
+			till := at.AddDate(cfg.years, 0, 0)
+			end = time.Date(till.Year(), till.Month(), till.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1)
+		}
+	}
+	return n
+}
+
+// threeYears is the issue's life: weekly from 2026-12-01 for three years,
+// across the 99-day cap of 2027-03-15 and up to the 46-day cap of
+// 2029-03-15, renewBefore 30 days.
+func threeYears(years int) lifecycleConfig {
+	return lifecycleConfig{years: years, renewBefore: 30 * 24 * time.Hour,
+		start: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), step: 7 * 24 * time.Hour, steps: 157}
+}
+
+// TestLifecycleFigures prints, for a 1-year and a 3-year plan lived weekly
+// over three years, the orders placed and the reissues sent (over the whole
+// life and over its first 1,060 days, the issue's window), and the days no
+// valid certificate covered. It asserts nothing about the planner's
+// choices: TestLifecycle does. go test ./pkg/run -run LifecycleFigures -v
+func TestLifecycleFigures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("lives three years twice")
+	}
+	for _, years := range []int{1, 3} {
+		cfg := threeYears(years)
+		r := liveLifecycle(t, cfg)
+		o1060, r1060 := r.upTo(cfg, 1060)
+		t.Logf("%d-year plan, %d weeks from %s: %d orders placed, %d reissues (first 1,060 days: %d orders, %d reissues); plans needed %d; %d days uncovered",
+			years, cfg.steps, day(cfg.start), r.orders, r.reissues, o1060, r1060, plansNeeded(cfg), len(r.uncovered))
+	}
+}
