@@ -10,12 +10,17 @@ package plan
 import (
 	"time"
 
+	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 )
 
 // FormatVersion is the version of the JSON plan schema and of plan files.
-const FormatVersion = "1"
+//
+//   - 1: create, renew and no-op.
+//   - 2: the reissue action; summary.reissue, .billed and .pro_rata; each
+//     change's billing, destructive, next_certificate and csr_key_digest.
+const FormatVersion = "2"
 
 // Input is everything a plan is made from.
 type Input struct {
@@ -28,6 +33,10 @@ type Input struct {
 	// refresh is off.
 	Facts map[int64]state.OrderFacts
 	Now   time.Time
+	// Caps are the public TLS certificate caps by issuance date that the
+	// next certificate's validity is computed with; nil means
+	// lifecycle.DefaultCaps(), an empty table no limit.
+	Caps lifecycle.Caps
 	// ManifestDigests maps each manifest file to its sha256; recorded in the plan.
 	ManifestDigests map[string]string
 	// Version is the certplan version, recorded in the plan.
@@ -69,8 +78,15 @@ type Summary struct {
 	NoOp     int `json:"no_op"`
 	Orphaned int `json:"orphaned"`
 	// Blocked counts no-ops that need a person (a legacy order whose outcome
-	// is unknown, a renewal placed outside certplan): included in NoOp.
+	// is unknown, a renewal placed outside certplan, a destructive reissue
+	// the manifest does not allow): included in NoOp.
 	Blocked int `json:"blocked"`
+	// Billed counts the changes apply acts on that buy a new order (create
+	// and renew, blocked ones excluded).
+	Billed int `json:"billed"`
+	// ProRata counts the reissues that add names, billed pro rata on their
+	// order.
+	ProRata int `json:"pro_rata"`
 }
 
 // Change is the planned action for one manifest certificate.
@@ -216,6 +232,13 @@ func (s *Summary) add(c *Change) {
 	}
 	if c.Blocked {
 		s.Blocked++
+		return
+	}
+	if c.Action.PlacesBilledOrder() {
+		s.Billed++
+	}
+	if c.Action == ActionReissue && c.Billing != nil && c.Billing.Kind == BillingProRata {
+		s.ProRata++
 	}
 }
 
