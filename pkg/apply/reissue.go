@@ -8,6 +8,7 @@ import (
 
 	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/plan"
+	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 )
 
@@ -84,7 +85,7 @@ func (oc orderCerts) match(digest string, prior []int64) (certcentral.ReissueCer
 		if c.ID == 0 || slices.Contains(prior, c.ID) || c.CSR == "" {
 			continue
 		}
-		if d, err := certcentral.CSRKeyDigest(c.CSR); err != nil || d != digest {
+		if d, err := spec.CSRKeyDigest(c.CSR); err != nil || d != digest {
 			continue
 		}
 		if !found || rejected(best) && !rejected(c) || rejected(best) == rejected(c) && c.DateCreated >= best.DateCreated {
@@ -209,7 +210,7 @@ func (r *runner) reissue(ctx context.Context, ch plan.Change, res Result) Result
 func csrKeyDigest(order map[string]any) (string, error) {
 	cert, _ := order["certificate"].(map[string]any)
 	csr, _ := cert["csr"].(string)
-	d, err := certcentral.CSRKeyDigest(csr)
+	d, err := spec.CSRKeyDigest(csr)
 	if err != nil {
 		return "", fmt.Errorf("certificate.csr: %w", err)
 	}

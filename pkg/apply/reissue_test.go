@@ -42,7 +42,7 @@ var testCSRs = sync.OnceValue(func() [2]string {
 
 func digestOf(t testing.TB, csr string) string {
 	t.Helper()
-	d, err := certcentral.CSRKeyDigest(csr)
+	d, err := spec.CSRKeyDigest(csr)
 	if err != nil {
 		t.Fatal(err)
 	}

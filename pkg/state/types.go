@@ -185,7 +185,7 @@ type Record struct {
 	// Reissue fields (action reissue; optional, so records written before
 	// reissues existed read as before). A reissue has no client key: it is
 	// identified by the order it reissues and the hex sha256 of the DER
-	// SubjectPublicKeyInfo of its CSR (certcentral.CSRKeyDigest). Its outcome
+	// SubjectPublicKeyInfo of its CSR (spec.CSRKeyDigest). Its outcome
 	// and failure records repeat both, which pairs them with the intent.
 	ReissueOf    int64  `json:"reissue_of_order_id,omitempty"`
 	CSRKeyDigest string `json:"csr_key_digest,omitempty"`

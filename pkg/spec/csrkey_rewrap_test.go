@@ -1,4 +1,4 @@
-package certcentral_test
+package spec_test
 
 import (
 	"crypto/ecdsa"
@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/spec"
 )
 
 func newCSR(t *testing.T, key *ecdsa.PrivateKey, cn string) string {
@@ -28,8 +28,8 @@ func newCSR(t *testing.T, key *ecdsa.PrivateKey, cn string) string {
 
 // The digest identifies the key, not the request: the same key under other
 // names digests the same, another key differently, and CertCentral's
-// rewrapping of the PEM changes nothing.
-func TestCSRKeyDigest(t *testing.T) {
+// rewrapping of the PEM (as list-reissues returns it) changes nothing.
+func TestCSRKeyDigestOfRewrappedCSRs(t *testing.T) {
 	k1, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	k2, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	a := newCSR(t, k1, "a.example.com")
@@ -40,7 +40,7 @@ func TestCSRKeyDigest(t *testing.T) {
 	sum := sha256.Sum256(spki)
 	want := hex.EncodeToString(sum[:])
 
-	got, err := certcentral.CSRKeyDigest(a)
+	got, err := spec.CSRKeyDigest(a)
 	if err != nil || got != want {
 		t.Fatalf("CSRKeyDigest = %q, %v; want the sha256 of the SPKI %q", got, err, want)
 	}
@@ -50,15 +50,15 @@ func TestCSRKeyDigest(t *testing.T) {
 		"CRLF":                     strings.ReplaceAll(a, "\n", "\r\n"),
 		"without armour, one line": strings.Join(strings.Split(a, "\n")[1:len(strings.Split(a, "\n"))-2], ""),
 	} {
-		if d, err := certcentral.CSRKeyDigest(other); err != nil || d != want {
+		if d, err := spec.CSRKeyDigest(other); err != nil || d != want {
 			t.Errorf("%s: %q, %v; want %q", name, d, err, want)
 		}
 	}
-	if d, _ := certcentral.CSRKeyDigest(newCSR(t, k2, "a.example.com")); d == want {
+	if d, _ := spec.CSRKeyDigest(newCSR(t, k2, "a.example.com")); d == want {
 		t.Error("another key has the same digest")
 	}
 	for _, bad := range []string{"", "-----BEGIN CERTIFICATE REQUEST-----\n!!!\n-----END CERTIFICATE REQUEST-----", "TUlJQg=="} {
-		if d, err := certcentral.CSRKeyDigest(bad); err == nil {
+		if d, err := spec.CSRKeyDigest(bad); err == nil {
 			t.Errorf("CSRKeyDigest(%q) = %q, want an error", bad, d)
 		}
 	}
