@@ -111,10 +111,6 @@ func resumedChange(ch Change, g given, r *resumption) Change {
 		ch.AlternativeOrderID = ""
 		ch.OrderID = r.reissueOf
 		ch.CSRKeyDigest = r.csrKeyDigest
-		ch.Billing = &Billing{Kind: BillingFree, OrderID: r.reissueOf}
-		if cur != nil && cur.OrderID == r.reissueOf {
-			ch.Billing.PaidThrough = cur.OrderValidTill
-		}
 		if cur != nil {
 			ch.Diff = diffBodies(cur.Request, r.body)
 		} else {
