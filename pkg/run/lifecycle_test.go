@@ -2,7 +2,9 @@ package run_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"math/rand/v2"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -29,7 +31,7 @@ import (
 type lifecycleConfig struct {
 	years       int // the plan's length: order_validity.years
 	renewBefore time.Duration
-	caps        lifecycle.Caps // the simulator's (and, where it takes them, the planner's) caps; nil = defaults
+	caps        lifecycle.Caps // the simulator's and the planner's caps; nil = defaults
 	start       time.Time
 	step        time.Duration
 	steps       int
@@ -95,6 +97,7 @@ func liveLifecycle(t testing.TB, cfg lifecycleConfig) lifecycleResult {
 	backend.Now = func() time.Time { return now }
 	env := run.Env{
 		Backend: backend,
+		Caps:    cfg.caps,
 		Client:  func() (*certcentral.Client, error) { return client, nil },
 		Logger:  zerolog.Nop(),
 		Version: "lifecycle",
@@ -204,5 +207,98 @@ func TestLifecycleFigures(t *testing.T) {
 		o1060, r1060 := r.upTo(cfg, 1060)
 		t.Logf("%d-year plan, %d weeks from %s: %d orders placed, %d reissues (first 1,060 days: %d orders, %d reissues); plans needed %d; %d days uncovered",
 			years, cfg.steps, day(cfg.start), r.orders, r.reissues, o1060, r1060, plansNeeded(cfg), len(r.uncovered))
+	}
+}
+
+// checkLife asserts what every life must show: the orders placed are the
+// plans needed, never more than one order or one reissue a step, and no
+// day without a valid certificate.
+func checkLife(t *testing.T, cfg lifecycleConfig, r lifecycleResult) {
+	t.Helper()
+	if want := plansNeeded(cfg); r.orders != want {
+		t.Errorf("%d orders placed, plans needed %d (orders by step %v)", r.orders, want, r.ordersBy)
+	}
+	for i := range r.ordersBy {
+		if r.ordersBy[i] > 1 || r.reissuesBy[i] > 1 {
+			t.Errorf("step %d (%s): %d orders and %d reissues", i, day(cfg.start.Add(time.Duration(i)*cfg.step)), r.ordersBy[i], r.reissuesBy[i])
+		}
+	}
+	if len(r.uncovered) > 0 {
+		t.Errorf("%d days without a valid certificate: %v", len(r.uncovered), r.uncovered)
+	}
+}
+
+// TestLifecycle lives the two lives, a 1-year and a 3-year plan,
+// weekly for three years from 2026-12-01 (the 99-day cap of 2027-03-15
+// and the 46-day cap of 2029-03-15 fall inside): the orders placed are the
+// plans needed (4 and 2; in the 1,060 days, 4 and 1), the
+// certificates in between come from reissues, and no day is uncovered.
+func TestLifecycle(t *testing.T) {
+	for _, tc := range []struct {
+		years           int
+		orders1060      int
+		minReissues1060 int // at least one per certificate the caps force
+		wantPlansNeeded int
+	}{
+		{years: 1, orders1060: 4, minReissues1060: 10, wantPlansNeeded: 4},
+		{years: 3, orders1060: 1, minReissues1060: 10, wantPlansNeeded: 2},
+	} {
+		t.Run(fmt.Sprintf("%d-year plan", tc.years), func(t *testing.T) {
+			cfg := threeYears(tc.years)
+			if got := plansNeeded(cfg); got != tc.wantPlansNeeded {
+				t.Fatalf("plans needed %d, want %d", got, tc.wantPlansNeeded)
+			}
+			r := liveLifecycle(t, cfg)
+			checkLife(t, cfg, r)
+			o, re := r.upTo(cfg, 1060)
+			if o != tc.orders1060 || re < tc.minReissues1060 {
+				t.Errorf("first 1,060 days: %d orders, %d reissues; want %d orders and at least %d reissues", o, re, tc.orders1060, tc.minReissues1060)
+			}
+			t.Logf("%d orders, %d reissues in three years; %d orders, %d reissues in 1,060 days", r.orders, r.reissues, o, re)
+		})
+	}
+}
+
+var lifeTrials = flag.Int("lifecycle.trials", 0, "lives TestLifecycleProperty lives (default 6, 2 with -short)")
+
+// TestLifecycleProperty lives seeded random lives: renewBefore from 7 to 35
+// days, plans of 1 to 3 years, cap tables whose cut-over dates move by up to
+// four months either way and whose day counts vary, and start dates from
+// mid-2026 to mid-2028, two years each (some cross the 46-day cut-over). Each must place exactly the plans needed and
+// leave no day uncovered; whenever the caps are shorter than the plan, it
+// must reissue.
+func TestLifecycleProperty(t *testing.T) {
+	trials := 6
+	if testing.Short() {
+		trials = 2
+	}
+	if *lifeTrials > 0 {
+		trials = *lifeTrials
+	}
+	rng := rand.New(rand.NewPCG(20261201, 10))
+	for i := range trials {
+		shift := func() time.Duration { return time.Duration(rng.IntN(241)-120) * 24 * time.Hour }
+		caps := lifecycle.Caps{
+			{Days: 397},
+			{From: lifecycle.Cap199From.Add(shift()), Days: 150 + rng.IntN(100)},
+			{From: lifecycle.Cap99From.Add(shift()), Days: 60 + rng.IntN(60)},
+			{From: lifecycle.Cap46From.Add(shift()), Days: 40 + rng.IntN(20)},
+		}
+		cfg := lifecycleConfig{
+			years:       1 + rng.IntN(3),
+			renewBefore: time.Duration(7+rng.IntN(29)) * 24 * time.Hour,
+			caps:        caps,
+			start:       time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.IntN(730)) * 24 * time.Hour),
+			step:        7 * 24 * time.Hour,
+			steps:       104,
+		}
+		name := fmt.Sprintf("%d/%dy,renewBefore=%dd,start=%s,caps=%s", i, cfg.years, cfg.renewBefore/(24*time.Hour), day(cfg.start), caps)
+		t.Run(name, func(t *testing.T) {
+			r := liveLifecycle(t, cfg)
+			checkLife(t, cfg, r)
+			if caps.MaxDays(cfg.start) < 365*cfg.years-int(cfg.renewBefore/(24*time.Hour)) && r.reissues == 0 {
+				t.Errorf("the first certificate ends before its plan, yet nothing was reissued")
+			}
+		})
 	}
 }
