@@ -33,7 +33,11 @@ func (g *globals) loadManifests(paths []string) (*spec.Result, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	res, err := spec.Load(paths)
+	opts, err := g.loadOptions()
+	if err != nil {
+		return nil, err
+	}
+	res, err := spec.LoadWith(paths, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -51,6 +55,10 @@ func (g *globals) prepare(ctx context.Context, paths []string, refresh bool, op 
 		return nil, err
 	}
 	now, err := g.clock()
+	if err != nil {
+		return nil, err
+	}
+	caps, err := g.caps()
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +84,7 @@ func (g *globals) prepare(ctx context.Context, paths []string, refresh bool, op 
 		Pending:         s.loaded.Pending,
 		Facts:           facts,
 		Now:             now,
+		Caps:            caps,
 		ManifestDigests: manifests.FileDigests,
 		Version:         version,
 		Backend:         ptr(s.backend.Describe()),
