@@ -1,5 +1,5 @@
 // Package plan turns manifests, state, refreshed order facts and a clock into a
-// plan of create, renew and no-op actions; it renders plans as text, JSON and
+// plan of create, renew, reissue and no-op actions; it renders plans as text, JSON and
 // markdown and reads and writes plan files.
 //
 // Build is a pure function: no I/O, no wall clock, deterministic output. Every
@@ -103,7 +103,8 @@ type Change struct {
 	// Status describes a no-op: issued, pending, or what blocks it.
 	Status string `json:"status,omitempty"`
 	// Blocked means nothing will be ordered until the user resolves the cause
-	// named in Status (a legacy order of unknown outcome, a renewal made outside certplan).
+	// named in Status (a legacy order of unknown outcome, a renewal made
+	// outside certplan, a destructive reissue the manifest does not allow).
 	Blocked bool `json:"blocked,omitempty"`
 	// Predecessor is the order renewed or replaced (0: initial order).
 	Predecessor int64 `json:"predecessor_order_id,omitempty"`

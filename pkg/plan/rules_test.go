@@ -73,15 +73,6 @@ func planTill(id int64, certTill, orderTill string) func(t *testing.T, c *spec.C
 	}
 }
 
-// withPlanState edits a state made by f.
-func withPlanState(f func(t *testing.T, c *spec.Certificate) *state.Certificate, edit func(s *state.Certificate)) func(t *testing.T, c *spec.Certificate) *state.Certificate {
-	return func(t *testing.T, c *spec.Certificate) *state.Certificate {
-		s := f(t, c)
-		edit(s)
-		return s
-	}
-}
-
 func setNames(names ...any) func(c *spec.Certificate) {
 	return func(c *spec.Certificate) { setPath("certificate.dns_names", names)(c.Order) }
 }
