@@ -4,12 +4,12 @@
 // A state is addressed by a libpq URL (postgres:// or postgresql://) with two
 // optional certplan parameters, removed before connecting:
 //
-//	postgres://certplan@db.example.com:5432/certs?sslmode=verify-full&certplan_workspace=payments
+//		postgres://certplan@db.example.com:5432/certs?sslmode=verify-full&certplan_workspace=payments
 //
-//   - certplan_workspace (default "default") names the state within the
-//     database, so that several projects share one database;
-//   - certplan_schema (default "certplan") is the PostgreSQL schema holding
-//     the tables, created by certplan itself.
+//	  - certplan_workspace (default "default") names the state within the
+//	    database, so that several projects share one database;
+//	  - certplan_schema (default "certplan") is the PostgreSQL schema holding
+//	    the tables, created by certplan itself.
 //
 // Everything else is libpq's: the PG* environment variables (PGPASSWORD,
 // PGSSLMODE, PGHOST, PGPASSFILE, ...) work as with psql. A password, however
