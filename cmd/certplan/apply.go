@@ -19,6 +19,7 @@ import (
 	"github.com/certplan/certplan/pkg/plan"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
+	"github.com/certplan/certplan/pkg/state/backends"
 )
 
 type applyFlags struct {
@@ -174,7 +175,7 @@ func (g *globals) sessionFromPlanFile(ctx context.Context, path string) (*sessio
 	if statePath == "" || env(g.stateFlag, "CERTPLAN_STATE") != "" {
 		statePath = g.statePath(nil)
 	}
-	if fi, err := os.Stat(filepath.Dir(statePath)); err != nil || !fi.IsDir() {
+	if fi, err := os.Stat(filepath.Dir(statePath)); !backends.IsURL(statePath) && (err != nil || !fi.IsDir()) {
 		return nil, fmt.Errorf("the plan was made against state %s, which is not reachable from here: run apply in the directory where you ran plan, or pass --state", statePath)
 	}
 	s := &session{plan: p, backend: g.backendAt(statePath)}

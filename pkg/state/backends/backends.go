@@ -7,6 +7,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/state"
 	"github.com/certplan/certplan/pkg/state/pgstate"
 )
@@ -55,3 +56,14 @@ func (b *broken) ForceUnlock(context.Context) (*state.LockInfo, error)     { ret
 func (b *broken) Load(context.Context) (*state.Loaded, error)              { return nil, b.err }
 func (b *broken) OpenJournal(context.Context) (state.JournalWriter, error) { return nil, b.err }
 func (b *broken) Commit(context.Context, *state.Loaded) error              { return b.err }
+
+// SharedRateLimit returns the shared rate-limit log for apiKey when
+// location is a PostgreSQL state (runs sharing the database and the key
+// stay under the key's limits together), and nil for a state file. The key
+// is kept only as a digest.
+func SharedRateLimit(location, apiKey string) (certcentral.SharedWindow, error) {
+	if !IsURL(location) {
+		return nil, nil
+	}
+	return pgstate.NewRateWindow(location, pgstate.KeyDigest(apiKey))
+}
