@@ -93,3 +93,56 @@ func Exec(t testing.TB, rawURL, sql string, args ...any) {
 		t.Fatalf("%s: %v", sql, err)
 	}
 }
+
+// NewSchemaURL returns base with a fresh certplan_schema, and a func that
+// drops that schema; for callers without a testing.TB (testscript setups).
+func NewSchemaURL(base string) (string, func() error, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, err
+	}
+	schema := "t_" + Random()
+	q := u.Query()
+	q.Set("certplan_schema", schema)
+	u.RawQuery = q.Encode()
+	drop := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+schema+` CASCADE`)
+		return err
+	}
+	return u.String(), drop, nil
+}
+
+// PasswordRole creates a login role that must give password (the test
+// server's certplan_password_auth group, see scripts/pg-test-server.sh) and
+// returns base with that role's user and password. ok is false when the
+// server has no such group (a server not started by the script).
+func PasswordRole(base, password string) (withPassword string, role string, ok bool, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", "", false, err
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'certplan_password_auth')`).Scan(&exists); err != nil || !exists {
+		return "", "", false, err
+	}
+	role = "pw_" + Random()
+	if _, err := conn.Exec(ctx, `CREATE ROLE `+role+` LOGIN SUPERUSER IN ROLE certplan_password_auth PASSWORD '`+password+`'`); err != nil {
+		return "", "", false, err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", "", false, err
+	}
+	u.User = url.UserPassword(role, password)
+	return u.String(), role, true, nil
+}
