@@ -16,6 +16,8 @@
 # password never leaks. The server has no TLS, so sslmode=require fails.
 #
 # stop DIR: stop the server and remove DIR.
+# down DIR / up DIR: stop the server at once (as a crash would) / start it
+# again on the same port, keeping its data: for tests of a server restart.
 #
 # PG_BIN overrides the directory of initdb and pg_ctl (default: the newest
 # /usr/lib/postgresql/*/bin, else $PATH). Nothing is downloaded; on Debian:
@@ -90,11 +92,24 @@ stop() {
 	rm -rf "$dir"
 }
 
+down() {
+	as_owner "$(pg_bin)/pg_ctl" -D "$1/data" -m immediate -w stop >/dev/null
+}
+
+up() {
+	local port
+	port=$(cat "$1/port")
+	as_owner "$(pg_bin)/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 \
+		-o "-c listen_addresses=127.0.0.1 -p $port -k $1 -c fsync=on -c max_connections=200" start >/dev/null
+}
+
 case "${1:-}" in
 start) start ;;
 stop) stop "${2:-}" ;;
+down) down "${2:?usage: $0 down DIR}" ;;
+up) up "${2:?usage: $0 up DIR}" ;;
 *)
-	echo "usage: $0 start | stop DIR" >&2
+	echo "usage: $0 start | stop DIR | down DIR | up DIR" >&2
 	exit 2
 	;;
 esac
