@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/run"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 	"github.com/certplan/certplan/pkg/state/backends"
@@ -165,10 +166,15 @@ func (g *globals) backendAt(location string) state.Backend {
 	return backends.OpenLazy(location)
 }
 
-// loadExistingState loads the state for commands that only read it: a
-// missing state is an error saying where certplan looked, not an empty state.
+// loadExistingState loads the state for commands that only read it (no lock,
+// nothing written): a missing state is an error saying where certplan
+// looked, not an empty state.
 func (g *globals) loadExistingState(ctx context.Context, b state.Backend) (*state.Loaded, error) {
-	l, err := g.loadState(ctx, b)
+	env, err := g.runEnv(b)
+	if err != nil {
+		return nil, err
+	}
+	l, err := run.Load(ctx, env)
 	if err != nil {
 		return nil, err
 	}
@@ -177,37 +183,6 @@ func (g *globals) loadExistingState(ctx context.Context, b state.Backend) (*stat
 	}
 	if !l.Exists {
 		return nil, fmt.Errorf("no state file at %s: run certplan from the project directory (where certplan.yaml is), or pass --state PATH", b.Describe().Name)
-	}
-	return l, nil
-}
-
-// lock takes the state lock, waiting up to --lock-timeout, and says so when
-// it took over a lock left by a dead process.
-func (g *globals) lock(ctx context.Context, b state.Backend, op string) (state.Lock, error) {
-	name := b.Describe().Name
-	l, err := b.Lock(ctx, op, g.lockTimeout)
-	if err != nil {
-		var le *state.LockedError
-		if errors.As(err, &le) {
-			return nil, withCode(exitLocked, fmt.Errorf("%w\nIf that run is gone for good: certplan force-unlock --state %s", err, name))
-		}
-		return nil, fmt.Errorf("lock state %s: %w", name, err)
-	}
-	if prev := l.TookOver(); prev != nil {
-		g.note("Note", fmt.Sprintf("took over a stale state lock left by pid %d on %s (%s since %s); that process is gone",
-			prev.PID, prev.Host, prev.Operation, prev.Created.Format(time.RFC3339)))
-	}
-	return l, nil
-}
-
-// loadState loads the snapshot and replays a leftover journal, printing warnings.
-func (g *globals) loadState(ctx context.Context, b state.Backend) (*state.Loaded, error) {
-	l, err := b.Load(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range l.Warnings {
-		g.note("Warning", w)
 	}
 	return l, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certplan/certplan/pkg/apply"
+	"github.com/certplan/certplan/pkg/run"
 	"github.com/certplan/certplan/pkg/state"
 )
 
@@ -163,55 +164,24 @@ func (g *globals) adopt(ctx context.Context, name, idText, op string, mustBeNew 
 	})
 }
 
-// mutateState locks the state, folds any leftover journal, closes an
-// interrupted order of name (a person is resolving it by hand: the next
-// apply must not resume it next to the order they chose), applies change,
-// and commits it (the serial goes up by one).
+// mutateState makes a person's change to the state through run.Repair and
+// says what happened.
 func (g *globals) mutateState(ctx context.Context, op, name string, change func(*state.State) (string, error)) error {
-	b := g.openState(nil)
-	lock, err := g.lock(ctx, b, op)
+	env, err := g.runEnv(g.openState(nil))
 	if err != nil {
 		return err
 	}
-	defer lock.Release()
-	if err := g.fold(ctx, b); err != nil {
-		return err
-	}
-	l, err := g.loadState(ctx, b)
-	if err != nil {
-		return err
-	}
-	// Try the change first: a refused change (import of a name already in
-	// state, say) must leave the interrupted order open.
-	msg, err := change(l.State)
-	open, interrupted := l.Pending[name]
-	onlyInJournal := err != nil && interrupted && op == "state rm"
-	if err != nil && !onlyInJournal {
-		return err
-	}
-	if interrupted {
-		if err := closeIntent(ctx, b, open, op); err != nil {
-			return err
-		}
-		if err := g.fold(ctx, b); err != nil {
-			return err
-		}
+	done, err := run.Repair(ctx, env, op, name, change)
+	if c := done.Closed; c != nil {
 		fmt.Fprintf(g.stdout, "Closed the interrupted %s of %s (alternative_order_id %s): apply will not resume it.\n",
-			open.Action, name, open.AlternativeOrderID)
-		if onlyInJournal {
-			return nil // nothing in the snapshot to forget
-		}
-		if l, err = g.loadState(ctx, b); err != nil {
-			return err
-		}
-		if msg, err = change(l.State); err != nil {
-			return err
-		}
+			c.Action, name, c.AlternativeOrderID)
 	}
-	if err := b.Commit(ctx, l); err != nil {
-		return err // names the state and says what to do
+	if err != nil {
+		return g.runError(ctx, env.Backend, err)
 	}
-	fmt.Fprintln(g.stdout, msg)
+	if done.Message != "" {
+		fmt.Fprintln(g.stdout, done.Message)
+	}
 	return nil
 }
 
@@ -238,20 +208,4 @@ is running: two applies at once are what the lock prevents.`,
 			return nil
 		},
 	}
-}
-
-// closeIntent journals that a person resolved an interrupted order.
-func closeIntent(ctx context.Context, b state.Backend, open state.Record, op string) error {
-	j, err := b.OpenJournal(ctx)
-	if err != nil {
-		return fmt.Errorf("open journal: %w", err)
-	}
-	rec := state.Record{Type: state.RecordFailure, Name: open.Name, Action: open.Action,
-		AlternativeOrderID: open.AlternativeOrderID, NothingCreated: true,
-		Error: "closed by `certplan " + op + "`: resolved by a person"}
-	err = j.Append(rec)
-	if cerr := j.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

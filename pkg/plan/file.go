@@ -16,6 +16,9 @@ import (
 // the plan without request bodies and secret references, which only plan
 // files carry. The diff shows every field that an order would change.
 func RenderJSON(w io.Writer, p *Plan) error {
+	if err := checkActions(p); err != nil {
+		return fmt.Errorf("render plan: %w", err)
+	}
 	out := *p
 	out.Changes = make([]Change, len(p.Changes))
 	for i, c := range p.Changes {
