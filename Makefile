@@ -25,14 +25,14 @@ test-long:
 # make test and test-long against a throwaway PostgreSQL server
 # (scripts/pg-test-server.sh: PostgreSQL from Debian, no downloads), stopped after.
 test-postgres:
-	@set -e; eval "$$(scripts/pg-test-server.sh start)"; \
+	@set -e; pgenv=$$(scripts/pg-test-server.sh start); eval "$$pgenv"; \
 	  trap 'scripts/pg-test-server.sh stop "$$CERTPLAN_TEST_POSTGRES_DIR"' EXIT; \
 	  $(MAKE) test test-long
 
 # The figures of the PostgreSQL backend: plan of 10,000 certificates and
 # journal append latency (p50/p99), file versus PostgreSQL.
 bench-postgres:
-	@set -e; eval "$$(scripts/pg-test-server.sh start)"; \
+	@set -e; pgenv=$$(scripts/pg-test-server.sh start); eval "$$pgenv"; \
 	  trap 'scripts/pg-test-server.sh stop "$$CERTPLAN_TEST_POSTGRES_DIR"' EXIT; \
 	  $(GO) test -run '^$$' -bench 'BenchmarkPlanCommand10k' -benchtime 5x ./cmd/certplan; \
 	  $(GO) test -run '^$$' -bench 'BenchmarkJournalAppend' -benchtime 2000x ./pkg/state/pgstate
