@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/run"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
@@ -26,6 +27,9 @@ func (g *globals) check() error {
 		return err
 	}
 	if _, err := g.clock(); err != nil {
+		return err
+	}
+	if _, err := g.caps(); err != nil {
 		return err
 	}
 	if v := env(g.endpoint, "CERTPLAN_ENDPOINT"); v != "" {
@@ -55,6 +59,34 @@ func (g *globals) clock() (time.Time, error) {
 		return time.Time{}, fmt.Errorf("--now / CERTPLAN_NOW %q: want RFC 3339, e.g. 2026-11-23T12:00:00Z", v)
 	}
 	return t.UTC(), nil
+}
+
+// caps returns the certificate caps plan and validate assume: --caps,
+// CERTPLAN_CAPS, or (nil) lifecycle.DefaultCaps.
+func (g *globals) caps() (lifecycle.Caps, error) {
+	v := env(g.capsFlag, "CERTPLAN_CAPS")
+	if v == "" {
+		return nil, nil
+	}
+	c, err := lifecycle.ParseCaps(v)
+	if err != nil {
+		return nil, fmt.Errorf("--caps / CERTPLAN_CAPS %q: %w", v, err)
+	}
+	return c, nil
+}
+
+// loadOptions are the planning clock and caps that validation judges
+// manifests by, as plan would.
+func (g *globals) loadOptions() (spec.LoadOptions, error) {
+	now, err := g.clock()
+	if err != nil {
+		return spec.LoadOptions{}, err
+	}
+	caps, err := g.caps()
+	if err != nil {
+		return spec.LoadOptions{}, err
+	}
+	return spec.LoadOptions{Now: now, Caps: caps}, nil
 }
 
 // logger writes zerolog logs to stderr, as text for people or JSON for CI.

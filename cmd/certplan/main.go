@@ -84,7 +84,8 @@ Environment:
   CERTPLAN_ENDPOINT         v2 base URL, or "us" / "eu" (flag --endpoint wins)
   CERTPLAN_LEGACY_ENDPOINT  v1 base URL (flag --legacy-endpoint wins)
   CERTPLAN_STATE            state file (flag --state wins)
-  CERTPLAN_NOW              RFC 3339 time to plan at (flag --now wins)`
+  CERTPLAN_NOW              RFC 3339 time to plan at (flag --now wins)
+  CERTPLAN_CAPS             certificate caps by issuance date (flag --caps wins)`
 
 const rootExample = `  # check manifests
   certplan validate certs/

@@ -27,6 +27,9 @@ const (
 	refreshChunk = 1000
 	// refreshHorizon: orders whose renewal window opens within it are refreshed.
 	refreshHorizon = 7 * day
+	// certCentralAutoReissue is how long before expiry CertCentral reissues
+	// a certificate whose order sets auto_reissue.
+	certCentralAutoReissue = 30 * day
 )
 
 // deadStatuses are asked about for every tracked order not otherwise refreshed.
@@ -58,7 +61,9 @@ func FactsFromOrder(o *certcentral.Order) state.OrderFacts {
 
 // Refresh reads the current facts of the tracked orders that matter for the
 // next plan, in bulk. Orders that may have changed status (in flight) or
-// whose renewal window opens within 7 days (or has opened) are listed by id,
+// whose renewal window opens within 7 days (or has opened; with
+// auto_reissue, CertCentral's 30 days count as the window at least, so that
+// its reissues are adopted) are listed by id,
 // up to 1000 ids per call. Every other tracked order is listed by id with a
 // status filter of revoked, rejected and canceled, so that one killed in the
 // console shows up as drift at the same cost per 1000 orders; the answer is
@@ -112,6 +117,11 @@ func selectForRefresh(st *state.State, certs []*spec.Certificate, now time.Time)
 	renewBefore := make(map[string]time.Duration, len(certs))
 	for _, c := range certs {
 		renewBefore[c.Name] = c.RenewBefore
+		if c.Product.HasPlans() && autoReissue(c.Order) {
+			// CertCentral reissues 30 days before expiry: watch from
+			// then, so that its reissue is adopted as it happens.
+			renewBefore[c.Name] = max(c.RenewBefore, certCentralAutoReissue)
+		}
 	}
 	w, r := map[int64]bool{}, map[int64]bool{}
 	for name, cur := range st.Certificates {

@@ -143,6 +143,21 @@ func TestRefreshAsksOnlyAboutWhatMatters(t *testing.T) {
 	}
 }
 
+// With auto_reissue, an order is watched from 30 days (CertCentral's
+// reissue) plus the horizon before expiry, however short renewBefore is, so
+// that CertCentral's reissue is adopted as it happens.
+func TestRefreshWatchesAutoReissue(t *testing.T) {
+	st := &state.State{Certificates: map[string]*state.Certificate{}}
+	auto, plain := autoReissueOn(renewBefore(tlsCert("auto"), 10*day)), renewBefore(tlsCert("plain"), 10*day)
+	// Expires in 35 days: inside 30 + 7, outside 10 + 7.
+	st.Certificates["auto"] = planTill(1, "2026-12-28", "2027-10-10")(t, auto)
+	st.Certificates["plain"] = planTill(2, "2026-12-28", "2027-10-10")(t, plain)
+	watch, rest := selectForRefresh(st, []*spec.Certificate{auto, plain}, testNow)
+	if !slices.Equal(watch, []int64{1}) || !slices.Equal(rest, []int64{2}) {
+		t.Errorf("watch %v rest %v, want [1] [2]", watch, rest)
+	}
+}
+
 func TestRefreshEmptyAndErrors(t *testing.T) {
 	f := &fakeLister{t: t}
 	facts, stats, err := Refresh(context.Background(), f, nil, nil, testNow)
