@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/product"
 )
 
 // admit applies the approval mode to a new order. Callers hold s.mu.
@@ -50,7 +50,7 @@ func (s *Server) issue(o *order, at time.Time) error {
 		notBefore:     at,
 		notAfter:      notAfter,
 	}
-	if o.family() == spec.FamilyDocumentSigning {
+	if o.family() == product.FamilyDocumentSigning {
 		req.kind, req.names, req.email = kindDocumentSigning, nil, o.SubjectEmail
 	}
 	der, err := s.ca.issue(req)
