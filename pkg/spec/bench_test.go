@@ -48,3 +48,19 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestBenchmarkProjectLoadsClean keeps BenchmarkLoad10k's project valid in
+// ordinary test runs: it loads with no diagnostic at all.
+func TestBenchmarkProjectLoadsClean(t *testing.T) {
+	dir := t.TempDir()
+	if err := projectgen.Write(dir, 150); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Load([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Diagnostics) != 0 || len(res.Certificates) != 150 {
+		t.Fatalf("got %d certificates and diagnostics %v", len(res.Certificates), diagStrings(res.Diagnostics))
+	}
+}
