@@ -20,6 +20,8 @@ import (
 // to rendering the text plan. The project is shaped like a real repository
 // (internal/projectgen: one manifest file and one distinct CSR per
 // certificate) and, with the state, is written before the timer starts.
+// Measured figures: docs/architecture.md, "What a large repository costs";
+// scripts/bench-compare.sh compares two revisions.
 func BenchmarkPlanCommand10k(b *testing.B) {
 	const n = 10_000
 	dir := b.TempDir()

@@ -13,6 +13,8 @@ import (
 // distinct CSR (so one signature check) per certificate, 100 to a directory,
 // and a project Defaults file. The project is generated before the timer
 // starts (internal/projectgen).
+// Measured figures: docs/architecture.md, "What a large repository costs";
+// scripts/bench-compare.sh compares two revisions.
 func BenchmarkLoad10k(b *testing.B) {
 	dir := b.TempDir()
 	const n = 10_000
