@@ -17,8 +17,8 @@ import (
 
 	"github.com/certplan/certplan/pkg/apply"
 	"github.com/certplan/certplan/pkg/plan"
+	"github.com/certplan/certplan/pkg/run"
 	"github.com/certplan/certplan/pkg/spec"
-	"github.com/certplan/certplan/pkg/state"
 )
 
 type applyFlags struct {
@@ -110,40 +110,38 @@ func runApply(parent context.Context, g *globals, f *applyFlags, args []string) 
 		}
 	}()
 
-	var s *session
+	var s *run.Session
 	var err error
 	if isPlanFile(args) {
 		s, err = g.sessionFromPlanFile(soft, args[0])
 	} else {
 		s, err = g.prepare(soft, args, f.refresh, "apply")
-		if err == nil && s.plan.HasChanges() {
+		if err == nil && s.Plan.HasChanges() {
 			// Fail on a missing key before asking, not after.
 			_, err = g.client()
 		}
 		if err == nil {
-			err = g.confirm(soft, s.plan, f.autoApprove)
+			err = g.confirm(soft, s.Plan, f.autoApprove)
 		}
 	}
 	if err != nil {
-		if s != nil {
-			s.release()
-		}
+		s.Release()
 		if soft.Err() != nil {
 			return withCode(exitInterrupted, errors.New("interrupted before any order was placed: nothing was ordered"))
 		}
 		return err
 	}
-	defer s.release()
+	defer s.Release()
 	ordering.Store(true)
 
-	if !s.plan.HasChanges() {
-		if err := g.persistRefresh(s); err != nil {
+	if !s.Plan.HasChanges() {
+		if err := s.RecordRefresh(context.Background()); err != nil {
 			return err
 		}
 		fmt.Fprintln(g.stdout, "No changes. Nothing to order.")
-		return blockedError(s.plan, g.fetchAfterApply(soft, s.statePath, f.fetch, nil))
+		return blockedError(s.Plan, g.fetchAfterApply(soft, s.Backend(), f.fetch, nil))
 	}
-	return blockedError(s.plan, g.fetchAfterApply(soft, s.statePath, f.fetch, g.execute(soft, abort, s, f)))
+	return blockedError(s.Plan, g.fetchAfterApply(soft, s.Backend(), f.fetch, g.execute(soft, abort, s, f)))
 }
 
 // blockedError makes an otherwise successful apply fail when certificates
@@ -164,45 +162,30 @@ func blockedError(p *plan.Plan, err error) error {
 		len(names), strings.Join(names, ", ")))
 }
 
-// sessionFromPlanFile locks the state and checks the saved plan still applies.
-func (g *globals) sessionFromPlanFile(ctx context.Context, path string) (*session, error) {
+// sessionFromPlanFile locks the state and checks the saved plan still applies:
+// the same kind of backend, lineage, serial and journal position, and the
+// same manifests.
+func (g *globals) sessionFromPlanFile(ctx context.Context, path string) (*run.Session, error) {
 	p, err := plan.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	s := &session{plan: p, statePath: p.StatePath}
-	if s.statePath == "" || env(g.stateFlag, "CERTPLAN_STATE") != "" {
-		s.statePath = g.statePath(nil)
+	// The state the plan names, unless --state / CERTPLAN_STATE says
+	// otherwise (lineage and serial then tell whether it is the same state).
+	statePath := g.statePath(nil)
+	if p.Backend != nil && p.Backend.Kind == "file" && env(g.stateFlag, "CERTPLAN_STATE") == "" {
+		statePath = p.Backend.Name
 	}
-	if fi, err := os.Stat(filepath.Dir(s.statePath)); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("the plan was made against state %s, which is not reachable from here: run apply in the directory where you ran plan, or pass --state", s.statePath)
+	if fi, err := os.Stat(filepath.Dir(statePath)); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("the plan was made against state %s, which is not reachable from here: run apply in the directory where you ran plan, or pass --state", statePath)
 	}
-	if s.lock, err = g.lock(ctx, s.statePath, "apply"); err != nil {
+	env, err := g.runEnv(g.backendAt(statePath))
+	if err != nil {
 		return nil, err
 	}
-	if s.loaded, err = g.loadState(s.statePath); err != nil {
-		return s, err
-	}
-	if s.loaded.Replayed != p.JournalRecords {
-		// An interrupted apply left a journal. Its intents may have placed
-		// orders the saved plan knows nothing about (a legacy v1 order above
-		// all, which no key can find): fold it and make the user plan again.
-		if err := g.fold(s.statePath); err != nil {
-			return s, err
-		}
-		return s, errors.New("saved plan is stale: an interrupted apply left a journal, now folded into the state; run `certplan plan` again (it resumes or blocks the interrupted orders)")
-	}
-	if err := plan.CheckFresh(p, s.loaded.State); err != nil {
-		return s, err
-	}
-	current := map[string]string{}
-	for file := range p.ManifestDigests {
-		if d, err := spec.FileDigest(file); err == nil {
-			current[file] = d
-		}
-	}
-	if err := plan.CheckManifests(p, current); err != nil {
-		return s, err
+	s, err := run.OpenPlanFile(ctx, env, p, spec.FileDigest)
+	if err != nil {
+		return s, g.runError(ctx, env.Backend, err)
 	}
 	fmt.Fprintf(g.stdout, "Applying saved plan %s.\n", path)
 	if err := plan.RenderText(g.stdout, p, useColor(g.stdout)); err != nil {
@@ -240,50 +223,28 @@ func (g *globals) confirm(ctx context.Context, p *plan.Plan, auto bool) error {
 	return nil
 }
 
-// execute runs the plan with the journal open and folds the journal into
-// the snapshot at the end, whatever happened.
-func (g *globals) execute(soft, abort context.Context, s *session, f *applyFlags) (err error) {
-	client, err := g.client()
-	if err != nil {
-		return err
-	}
-	log, err := g.logger()
-	if err != nil {
-		return err
-	}
-	j, err := state.OpenJournal(s.statePath)
-	if err != nil {
-		return fmt.Errorf("open journal: %w", err)
-	}
-	defer func() {
-		if cerr := j.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-		if ferr := g.fold(s.statePath); ferr != nil && err == nil {
-			err = ferr
-		}
-	}()
-	if _, err := apply.RecordRefresh(j, s.loaded.State, s.facts); err != nil {
-		return fmt.Errorf("record refreshed orders: %w", err)
-	}
+// execute places the planned orders (pkg/run), showing progress, and maps
+// the report to an exit code.
+func (g *globals) execute(soft, abort context.Context, s *run.Session, f *applyFlags) error {
 	fmt.Fprintln(g.stdout)
-	bar := newProgressBar(g.stderr, s.plan.Summary.Create+s.plan.Summary.Renew)
-	rep := apply.Run(soft, s.plan, apply.Options{
-		API:         client,
-		Journal:     j,
-		Parallelism: f.parallelism,
-		Abort:       abort,
-		Logger:      log,
-		Progress:    func(r apply.Result) { bar.step(func() { printResult(g, r) }) },
+	bar := newProgressBar(g.stderr, barTotal(s.Plan))
+	rep, err := s.Execute(soft, abort, run.ExecuteOptions{
+		Parallelism:  f.parallelism,
+		Progress:     func(r apply.Result) { bar.step(func() { printResult(g, r) }) },
+		Wait:         f.wait,
+		WaitInterval: waitInterval(f.wait),
+		OnWait: func() {
+			fmt.Fprintf(g.stdout, "\nWaiting up to %s for the new orders to be issued...\n", f.wait)
+		},
+		WaitProgress: func(r apply.Result) { printResult(g, r) },
 	})
-	if f.wait > 0 && !rep.Interrupted {
-		fmt.Fprintf(g.stdout, "\nWaiting up to %s for the new orders to be issued...\n", f.wait)
-		apply.Wait(soft, rep, apply.WaitOptions{API: client, Journal: j, Timeout: f.wait,
-			Interval: waitInterval(f.wait),
-			Progress: func(r apply.Result) { printResult(g, r) }})
+	if err != nil && len(rep.Results) == 0 {
+		return err
 	}
 	printSummary(g, rep)
 	switch {
+	case err != nil:
+		return err
 	case rep.Aborted != "":
 		return withCode(exitError, errors.New(rep.Aborted))
 	case rep.Interrupted:
@@ -294,26 +255,6 @@ func (g *globals) execute(soft, abort context.Context, s *session, f *applyFlags
 	return nil
 }
 
-// persistRefresh writes what the refresh learned (issued, revoked, new dates)
-// into the state, so that the state file tells the truth after every apply.
-func (g *globals) persistRefresh(s *session) error {
-	if len(s.facts) == 0 {
-		return nil
-	}
-	j, err := state.OpenJournal(s.statePath)
-	if err != nil {
-		return fmt.Errorf("open journal: %w", err)
-	}
-	_, err = apply.RecordRefresh(j, s.loaded.State, s.facts)
-	if cerr := j.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("record refreshed orders: %w", err)
-	}
-	return g.fold(s.statePath)
-}
-
 // waitInterval spaces the --wait polls: a tenth of the bound, between 1 s
 // and 30 s, so a short wait still polls a few times and a long one stays
 // far below the rate limit.
@@ -321,32 +262,13 @@ func waitInterval(bound time.Duration) time.Duration {
 	return min(max(bound/10, time.Second), 30*time.Second)
 }
 
-// fold writes the journal into the snapshot and removes it.
-func (g *globals) fold(statePath string) error {
-	l, err := state.Load(statePath)
-	if err != nil {
-		return fmt.Errorf("fold journal into %s: %w", statePath, err)
-	}
-	if err := state.Commit(statePath, l); err != nil {
-		return fmt.Errorf("fold journal into %s: %w", statePath, err)
-	}
-	return nil
-}
-
 func printResult(g *globals, r apply.Result) {
 	switch {
 	case r.Outcome.Failed():
 		fmt.Fprintf(g.stdout, "  ! %s: %s %s: %s\n", r.Name, r.Action, r.Outcome, r.Error)
 	default:
-		fmt.Fprintf(g.stdout, "  %s %s: %s -> order %d %s (%s)\n", actionSign(r.Action), r.Name, r.Action, r.OrderID, r.Status, r.Outcome)
+		fmt.Fprintf(g.stdout, "  %s %s: %s -> order %d %s (%s)\n", r.Action.Symbol(), r.Name, r.Action, r.OrderID, r.Status, r.Outcome)
 	}
-}
-
-func actionSign(a state.Action) string {
-	if a == state.ActionCreate {
-		return "+"
-	}
-	return "~"
 }
 
 func printSummary(g *globals, rep apply.Report) {

@@ -60,7 +60,7 @@ func BenchmarkPlanCommand10k(b *testing.B) {
 	cpu0 := cpuTime()
 	for b.Loop() {
 		var out strings.Builder
-		if code := run(args, strings.NewReader(""), &out, io.Discard); code != exitOK {
+		if code := runMain(args, strings.NewReader(""), &out, io.Discard); code != exitOK {
 			b.Fatalf("plan exited %d", code)
 		}
 		if !strings.Contains(out.String(), "Plan: 0 to create, 1000 to renew, 9000 unchanged.") {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/run"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 )
@@ -143,45 +144,32 @@ func (g *globals) statePath(paths []string) string {
 // stateFileName is the state file's name in the project directory.
 const stateFileName = "certplan.state.json"
 
-// loadExistingState loads the state for commands that only read it: a
-// missing file is an error saying where certplan looked, not an empty state.
-func (g *globals) loadExistingState(statePath string) (*state.Loaded, error) {
-	l, err := g.loadState(statePath)
+// openState returns the state backend of the state that statePath picks for
+// paths. A command builds it once and passes it around; nothing else in cmd
+// knows where or how the state is kept.
+func (g *globals) openState(paths []string) state.Backend {
+	return g.backendAt(g.statePath(paths))
+}
+
+// backendAt returns the backend of the state at path.
+func (g *globals) backendAt(path string) state.Backend {
+	return state.NewFileBackend(path)
+}
+
+// loadExistingState loads the state for commands that only read it (no lock,
+// nothing written): a missing state is an error saying where certplan
+// looked, not an empty state.
+func (g *globals) loadExistingState(ctx context.Context, b state.Backend) (*state.Loaded, error) {
+	env, err := g.runEnv(b)
+	if err != nil {
+		return nil, err
+	}
+	l, err := run.Load(ctx, env)
 	if err != nil {
 		return nil, err
 	}
 	if !l.Exists {
-		return nil, fmt.Errorf("no state file at %s: run certplan from the project directory (where certplan.yaml is), or pass --state PATH", statePath)
-	}
-	return l, nil
-}
-
-// lock takes the state lock, waiting up to --lock-timeout, and says so when
-// it took over a lock left by a dead process.
-func (g *globals) lock(ctx context.Context, statePath, op string) (*state.Lock, error) {
-	l, err := state.Acquire(ctx, statePath, op, g.lockTimeout)
-	if err != nil {
-		var le *state.LockedError
-		if errors.As(err, &le) {
-			return nil, withCode(exitLocked, fmt.Errorf("%w\nIf that run is gone for good: certplan force-unlock --state %s", err, statePath))
-		}
-		return nil, fmt.Errorf("lock state %s: %w", statePath, err)
-	}
-	if l.TookOver != nil {
-		g.note("Note", fmt.Sprintf("took over a stale state lock left by pid %d on %s (%s since %s); that process is gone",
-			l.TookOver.PID, l.TookOver.Host, l.TookOver.Operation, l.TookOver.Created.Format(time.RFC3339)))
-	}
-	return l, nil
-}
-
-// loadState loads the snapshot and replays a leftover journal, printing warnings.
-func (g *globals) loadState(statePath string) (*state.Loaded, error) {
-	l, err := state.Load(statePath)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range l.Warnings {
-		g.note("Warning", w)
+		return nil, fmt.Errorf("no state file at %s: run certplan from the project directory (where certplan.yaml is), or pass --state PATH", b.Describe().Name)
 	}
 	return l, nil
 }

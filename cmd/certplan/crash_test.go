@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"math/rand"
 	"net/http/httptest"
@@ -88,7 +89,7 @@ func TestCrashAtRandomInstants(t *testing.T) {
 	if len(orders) != certs {
 		t.Fatalf("simulator has %d orders, want exactly %d", len(orders), certs)
 	}
-	l, err := state.Load(filepath.Join(work, "certplan.state.json"))
+	l, err := state.NewFileBackend(filepath.Join(work, "certplan.state.json")).Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +151,7 @@ func TestCrashInterruptResumes(t *testing.T) {
 	if placed == 0 || placed >= certs {
 		t.Fatalf("%d orders placed before the interrupt finished; want some but not all %d", placed, certs)
 	}
-	l, err := state.Load(filepath.Join(work, "certplan.state.json"))
+	l, err := state.NewFileBackend(filepath.Join(work, "certplan.state.json")).Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

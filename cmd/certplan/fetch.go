@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certplan/certplan/pkg/delivery"
+	"github.com/certplan/certplan/pkg/state"
 )
 
 type fetchFlags struct {
@@ -35,7 +36,7 @@ download or write failed (the others are still written) or an error.`,
   certplan fetch shop-frontend --dir out --format pem_noroot
   certplan apply certs/ --auto-approve --fetch /etc/ssl/certplan`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.runFetch(cmd.Context(), g.statePath(nil), args, f.dir, f.format)
+			return g.runFetch(cmd.Context(), g.openState(nil), args, f.dir, f.format)
 		},
 	}
 	fl := cmd.Flags()
@@ -45,9 +46,9 @@ download or write failed (the others are still written) or an error.`,
 	return cmd
 }
 
-// runFetch reads the state at statePath and delivers the named certificates
-// (all when names is empty) into dir.
-func (g *globals) runFetch(ctx context.Context, statePath string, names []string, dir, format string) error {
+// runFetch reads the state of b (no lock: it only reads) and delivers the
+// named certificates (all when names is empty) into dir.
+func (g *globals) runFetch(ctx context.Context, b state.Backend, names []string, dir, format string) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -55,7 +56,7 @@ func (g *globals) runFetch(ctx context.Context, statePath string, names []string
 	if err != nil {
 		return fmt.Errorf("--format: %w", err)
 	}
-	l, err := g.loadExistingState(statePath)
+	l, err := g.loadExistingState(ctx, b)
 	if err != nil {
 		return err
 	}
@@ -63,7 +64,7 @@ func (g *globals) runFetch(ctx context.Context, statePath string, names []string
 	if _, err := delivery.Select(l.State.Certificates, names); err != nil {
 		var ue *delivery.UnknownNamesError
 		if errors.As(err, &ue) {
-			ue.Where = statePath
+			ue.Where = b.Describe().Name
 		}
 		return err
 	}
@@ -103,13 +104,13 @@ func printFetchResult(g *globals, r delivery.Result) {
 // fetchAfterApply runs `fetch --dir dir` for every certificate in the state
 // an apply just folded, unless dir is empty or the apply was interrupted.
 // The apply's own error wins; a fetch error then only gets printed.
-func (g *globals) fetchAfterApply(ctx context.Context, statePath, dir string, applyErr error) error {
+func (g *globals) fetchAfterApply(ctx context.Context, b state.Backend, dir string, applyErr error) error {
 	var ce *exitCodeError
 	if dir == "" || (errors.As(applyErr, &ce) && ce.code == exitInterrupted) {
 		return applyErr
 	}
 	fmt.Fprintf(g.stdout, "\nFetching certificates into %s.\n", dir)
-	err := g.runFetch(ctx, statePath, nil, dir, string(delivery.FormatPEMAll))
+	err := g.runFetch(ctx, b, nil, dir, string(delivery.FormatPEMAll))
 	if applyErr != nil {
 		if err != nil {
 			fmt.Fprintf(g.stderr, "Error: fetch: %v\n", err)

@@ -52,20 +52,20 @@ func runPlan(cmd *cobra.Command, g *globals, f *planFlags, args []string) error 
 	if err != nil {
 		return err
 	}
-	s.release()
-	if err := render(g.stdout, s.plan, useColor(g.stdout)); err != nil {
+	s.Release()
+	if err := render(g.stdout, s.Plan, useColor(g.stdout)); err != nil {
 		return err
 	}
 	if f.out != "" {
-		if err := plan.WriteFile(f.out, s.plan); err != nil {
+		if err := plan.WriteFile(f.out, s.Plan); err != nil {
 			return fmt.Errorf("save plan: %w", err)
 		}
 		fmt.Fprintf(g.stderr, "Saved the plan to %s: apply exactly this plan with `certplan apply %s`.\n", f.out, f.out)
 	}
-	if err := appendStepSummary(s.plan); err != nil {
+	if err := appendStepSummary(s.Plan); err != nil {
 		g.note("Warning", fmt.Sprintf("GITHUB_STEP_SUMMARY: %v", err))
 	}
-	if f.detailedExitcode && s.plan.HasChanges() {
+	if f.detailedExitcode && s.Plan.HasChanges() {
 		return withCode(exitChanges, nil)
 	}
 	return nil

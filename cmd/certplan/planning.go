@@ -2,31 +2,35 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
-	"time"
 
-	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/plan"
+	"github.com/certplan/certplan/pkg/run"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 )
 
-// session is a locked state plus the manifests and the plan made from them.
-type session struct {
-	statePath string
-	lock      *state.Lock
-	loaded    *state.Loaded
-	manifests *spec.Result
-	plan      *plan.Plan
-	facts     map[int64]certcentral.Order // refreshed orders, by id
-}
-
-func (s *session) release() {
-	if s.lock != nil {
-		_ = s.lock.Release()
-		s.lock = nil
+// runEnv is what pkg/run needs for one command against the state b.
+func (g *globals) runEnv(b state.Backend) (run.Env, error) {
+	now, err := g.clock()
+	if err != nil {
+		return run.Env{}, err
 	}
+	log, err := g.logger()
+	if err != nil {
+		return run.Env{}, err
+	}
+	return run.Env{
+		Backend:     b,
+		Client:      g.client,
+		Now:         now,
+		LockTimeout: g.lockTimeout,
+		Logger:      log,
+		Version:     version,
+		Note:        g.note,
+	}, nil
 }
 
 // loadManifests loads and validates, printing diagnostics; invalid manifests exit 3.
@@ -45,73 +49,38 @@ func (g *globals) loadManifests(paths []string) (*spec.Result, error) {
 	return res, nil
 }
 
-// prepare loads manifests, locks and loads state, refreshes and plans.
-func (g *globals) prepare(ctx context.Context, paths []string, refresh bool, op string) (*session, error) {
+// prepare loads manifests, then locks, loads, refreshes and plans (pkg/run).
+func (g *globals) prepare(ctx context.Context, paths []string, refresh bool, op string) (*run.Session, error) {
 	manifests, err := g.loadManifests(paths)
 	if err != nil {
 		return nil, err
 	}
-	now, err := g.clock()
+	env, err := g.runEnv(g.openState(paths))
 	if err != nil {
 		return nil, err
 	}
-	s := &session{statePath: g.statePath(paths), manifests: manifests}
-	if s.lock, err = g.lock(ctx, s.statePath, op); err != nil {
-		return nil, err
+	s, err := run.Prepare(ctx, env, manifests, refresh, op)
+	if err != nil {
+		return nil, g.runError(ctx, env.Backend, err)
 	}
-	if s.loaded, err = g.loadState(s.statePath); err != nil {
-		s.release()
-		return nil, err
-	}
-	var facts map[int64]certcentral.Order
-	if refresh {
-		facts, err = g.refresh(ctx, s.loaded.State, manifests.Certificates, now)
-		if err != nil {
-			s.release()
-			return nil, err
-		}
-	}
-	s.plan = plan.Build(plan.Input{
-		Certificates:    manifests.Certificates,
-		State:           s.loaded.State,
-		Pending:         s.loaded.Pending,
-		Facts:           facts,
-		Now:             now,
-		ManifestDigests: manifests.FileDigests,
-		Version:         version,
-		StatePath:       s.statePath,
-	})
-	if !s.loaded.Exists {
-		// No state file yet: its lineage is not fixed until the first save, so
-		// a saved plan records none (and is stale once any state exists).
-		s.plan.Lineage = ""
-	}
-	s.plan.JournalRecords = s.loaded.Replayed
-	g.warnMissingSecrets(s.plan)
-	s.facts = facts
+	g.warnMissingSecrets(s.Plan)
 	return s, nil
 }
 
-// refresh brings tracked orders up to date from CertCentral in bulk. With an
-// empty state there is nothing to ask, and no API key is needed.
-func (g *globals) refresh(ctx context.Context, st *state.State, certs []*spec.Certificate, now time.Time) (map[int64]certcentral.Order, error) {
-	if len(st.Certificates) == 0 {
-		return nil, nil
+// runError words an error of pkg/run for the command line: a held lock exits
+// 4 with the way out, a failed refresh suggests planning without one.
+func (g *globals) runError(ctx context.Context, b state.Backend, err error) error {
+	var le *state.LockedError
+	var re *run.RefreshError
+	switch {
+	case errors.As(err, &le):
+		return withCode(exitLocked, fmt.Errorf("%w\nIf that run is gone for good: certplan force-unlock --state %s", err, b.Describe().Name))
+	case errors.As(err, &re) && re.NoClient:
+		return fmt.Errorf("%w; or plan from the state file alone with --refresh=false", err)
+	case errors.As(err, &re) && ctx.Err() == nil:
+		return fmt.Errorf("%w (use --refresh=false to plan from the state file alone)", err)
 	}
-	c, err := g.client()
-	if err != nil {
-		return nil, fmt.Errorf("%w; or plan from the state file alone with --refresh=false", err)
-	}
-	facts, stats, err := plan.Refresh(ctx, c, st, certs, now)
-	if err != nil && ctx.Err() == nil {
-		err = fmt.Errorf("%w (use --refresh=false to plan from the state file alone)", err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("refresh: %w", err)
-	}
-	log, _ := g.logger()
-	log.Info().Int("calls", stats.Calls).Int("orders", stats.Orders).Msg("refreshed")
-	return facts, nil
+	return err
 }
 
 // warnMissingSecrets says which secret references of planned orders cannot be
@@ -119,7 +88,7 @@ func (g *globals) refresh(ctx context.Context, st *state.State, certs []*spec.Ce
 // apply needs them.
 func (g *globals) warnMissingSecrets(p *plan.Plan) {
 	for _, c := range p.Changes {
-		if c.Action == state.ActionNoOp || c.Blocked {
+		if !c.Applies() {
 			continue
 		}
 		paths := make([]string, 0, len(c.SecretRefs))

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/certplan/certplan/pkg/plan"
 )
 
 // progressBar draws "[=====>    ] 12/50" on a terminal while a long apply
@@ -15,6 +17,10 @@ type progressBar struct {
 	done  int
 	on    bool
 }
+
+// barTotal is how many orders the bar counts for p: one per change apply
+// acts on, as apply.Run reports one result (and one progress step) for each.
+func barTotal(p *plan.Plan) int { return len(p.ToApply()) }
 
 // minBarOrders is the size from which an apply is long enough for a bar.
 const minBarOrders = 10

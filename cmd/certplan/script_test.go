@@ -20,7 +20,7 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"certplan": func() {
-			code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+			code := runMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 			// Test hook: scripts check exit codes with `exitcode N`.
 			if f := os.Getenv("CERTPLAN_TEST_EXITCODE_FILE"); f != "" {
 				_ = os.WriteFile(f, []byte(strconv.Itoa(code)), 0o600)

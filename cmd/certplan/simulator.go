@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/simulator"
 )
 
@@ -27,6 +28,7 @@ type simulatorFlags struct {
 	retryAfter                 bool
 	seed                       int64
 	logRequests                bool
+	caps                       string
 }
 
 const simulatorLong = `Run an embedded DigiCert CertCentral simulator on loopback.
@@ -36,8 +38,15 @@ seed product, order info, list orders, /order/alternate/{id}, certificate
 download and chain) and the legacy REST v1 POST /order/ssl, with the documented
 auth, error bodies, status codes and rate limits. Orders are validated as the
 API documentation describes, and TLS orders get real X.509 certificates from a
-local CA. Faults (latency, 5xx, 429 bursts, responses lost after the order was
+local CA. Orders are plans: Secure Site certificates are capped by issuance
+date (199 days from 2026-02-24, 99 from 2027-03-15, 46 from 2029-03-15; see
+--caps), orders can be reissued (POST/GET /order/certificate/{id}/reissue), and
+auto_reissue reissues 30 days before a certificate expires as the clock moves.
+Faults (latency, 5xx, 429 bursts, responses lost after the order or reissue was
 committed) can be set by flag or at run time through the admin API under /_sim/.
+
+The simulator clock starts at --now / CERTPLAN_NOW when set (else the wall
+clock) and runs on; POST /_sim/clock moves or sets it.
 
 Point certplan at it with:
   export CERTPLAN_ENDPOINT=http://127.0.0.1:8443/services/v2
@@ -51,7 +60,9 @@ const simulatorExample = `  # default: any non-empty key, documented rate limits
   # a free port, written to a file for scripts; orders kept across restarts
   certplan simulator --addr 127.0.0.1:0 --port-file sim.addr --state-file sim.json
   # approval required, unique alternative ids, lose the next order response
-  certplan simulator --approval manual --unique-alt-ids --drop-after-commit 1`
+  certplan simulator --approval manual --unique-alt-ids --drop-after-commit 1
+  # start the clock on a date, with DigiCert's 99-day cut-over moved earlier
+  certplan simulator --now 2027-01-01T00:00:00Z --caps 397,2026-02-24=199,2027-02-15=99,2029-03-15=46`
 
 func newSimulatorCmd(g *globals) *cobra.Command {
 	var f simulatorFlags
@@ -65,6 +76,13 @@ func newSimulatorCmd(g *globals) *cobra.Command {
 			opts, err := f.options()
 			if err != nil {
 				return withCode(exitError, err)
+			}
+			if env(g.now, "CERTPLAN_NOW") != "" {
+				start, err := g.clock()
+				if err != nil {
+					return withCode(exitError, err)
+				}
+				opts.ClockStart = start
 			}
 			parent := cmd.Context()
 			if parent == nil {
@@ -103,6 +121,7 @@ func newSimulatorCmd(g *globals) *cobra.Command {
 	fl.BoolVar(&f.retryAfter, "retry-after", false, "send Retry-After with 429 responses")
 	fl.Int64Var(&f.seed, "seed", 1, "seed for --error-rate, for reproducible runs")
 	fl.BoolVar(&f.logRequests, "log-requests", false, "log one line per request to stderr (never keys or bodies)")
+	fl.StringVar(&f.caps, "caps", "", `Secure Site certificate caps by issuance date, e.g. "397,2026-02-24=199,2027-03-15=99,2029-03-15=46", or "none" (default: DigiCert's dates)`)
 	return cmd
 }
 
@@ -115,7 +134,14 @@ func (f simulatorFlags) options() (simulator.Options, error) {
 	if err != nil {
 		return simulator.Options{}, fmt.Errorf("--approval: %w", err)
 	}
+	var caps lifecycle.Caps // nil: the defaults
+	if f.caps != "" {
+		if caps, err = lifecycle.ParseCaps(f.caps); err != nil {
+			return simulator.Options{}, fmt.Errorf("--caps: %w", err)
+		}
+	}
 	return simulator.Options{
+		Caps:                 caps,
 		APIKey:               f.apiKey,
 		AccountID:            f.accountID,
 		Limits:               limits,

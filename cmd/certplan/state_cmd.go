@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certplan/certplan/pkg/apply"
+	"github.com/certplan/certplan/pkg/run"
 	"github.com/certplan/certplan/pkg/state"
 )
 
@@ -35,7 +36,7 @@ func newStateListCmd(g *globals) *cobra.Command {
 		Example: "  certplan state list --state certs/certplan.state.json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := g.loadExistingState(g.statePath(nil))
+			l, err := g.loadExistingState(cmd.Context(), g.openState(nil))
 			if err != nil {
 				return err
 			}
@@ -65,13 +66,14 @@ func newStateShowCmd(g *globals) *cobra.Command {
 		Example: "  certplan state show shop-frontend",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := g.loadExistingState(g.statePath(nil))
+			b := g.openState(nil)
+			l, err := g.loadExistingState(cmd.Context(), b)
 			if err != nil {
 				return err
 			}
 			c, ok := l.State.Certificates[args[0]]
 			if !ok {
-				return fmt.Errorf("%q is not in state %s: `certplan state list` shows what is", args[0], g.statePath(nil))
+				return fmt.Errorf("%q is not in state %s: `certplan state list` shows what is", args[0], b.Describe().Name)
 			}
 			enc := json.NewEncoder(g.stdout)
 			enc.SetIndent("", "  ")
@@ -162,56 +164,24 @@ func (g *globals) adopt(ctx context.Context, name, idText, op string, mustBeNew 
 	})
 }
 
-// mutateState locks the state, folds any leftover journal, closes an
-// interrupted order of name (a person is resolving it by hand: the next
-// apply must not resume it next to the order they chose), applies change,
-// and saves with the serial bumped.
+// mutateState makes a person's change to the state through run.Repair and
+// says what happened.
 func (g *globals) mutateState(ctx context.Context, op, name string, change func(*state.State) (string, error)) error {
-	path := g.statePath(nil)
-	lock, err := g.lock(ctx, path, op)
+	env, err := g.runEnv(g.openState(nil))
 	if err != nil {
 		return err
 	}
-	defer lock.Release()
-	if err := g.fold(path); err != nil {
-		return err
-	}
-	l, err := g.loadState(path)
-	if err != nil {
-		return err
-	}
-	// Try the change first: a refused change (import of a name already in
-	// state, say) must leave the interrupted order open.
-	msg, err := change(l.State)
-	open, interrupted := l.Pending[name]
-	onlyInJournal := err != nil && interrupted && op == "state rm"
-	if err != nil && !onlyInJournal {
-		return err
-	}
-	if interrupted {
-		if err := closeIntent(path, open, op); err != nil {
-			return err
-		}
-		if err := g.fold(path); err != nil {
-			return err
-		}
+	done, err := run.Repair(ctx, env, op, name, change)
+	if c := done.Closed; c != nil {
 		fmt.Fprintf(g.stdout, "Closed the interrupted %s of %s (alternative_order_id %s): apply will not resume it.\n",
-			open.Action, name, open.AlternativeOrderID)
-		if onlyInJournal {
-			return nil // nothing in the snapshot to forget
-		}
-		if l, err = g.loadState(path); err != nil {
-			return err
-		}
-		if msg, err = change(l.State); err != nil {
-			return err
-		}
+			c.Action, name, c.AlternativeOrderID)
 	}
-	l.State.Serial++
-	if err := state.Save(path, l.State); err != nil {
-		return fmt.Errorf("save state %s: %w", path, err)
+	if err != nil {
+		return g.runError(ctx, env.Backend, err)
 	}
-	fmt.Fprintln(g.stdout, msg)
+	if done.Message != "" {
+		fmt.Fprintln(g.stdout, done.Message)
+	}
 	return nil
 }
 
@@ -225,7 +195,7 @@ is running: two applies at once are what the lock prevents.`,
 		Example: "  certplan force-unlock --state certs/certplan.state.json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			info, err := state.ForceUnlock(g.statePath(nil))
+			info, err := g.openState(nil).ForceUnlock(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -238,20 +208,4 @@ is running: two applies at once are what the lock prevents.`,
 			return nil
 		},
 	}
-}
-
-// closeIntent journals that a person resolved an interrupted order.
-func closeIntent(statePath string, open state.Record, op string) error {
-	j, err := state.OpenJournal(statePath)
-	if err != nil {
-		return fmt.Errorf("open journal: %w", err)
-	}
-	rec := state.Record{Type: state.RecordFailure, Name: open.Name, Action: open.Action,
-		AlternativeOrderID: open.AlternativeOrderID, NothingCreated: true,
-		Error: "closed by `certplan " + op + "`: resolved by a person"}
-	err = j.Append(rec)
-	if cerr := j.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

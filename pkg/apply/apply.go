@@ -24,7 +24,7 @@ type API interface {
 }
 
 // Journal is where intents and outcomes are written ahead of and after every
-// submission; *state.Journal implements it.
+// submission; the journal of a state.Backend (state.JournalWriter) implements it.
 type Journal interface {
 	Append(rec state.Record) error
 }
@@ -82,7 +82,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // Report is the outcome of a run.
 type Report struct {
-	Results     []Result // one per create/renew change, in name order
+	Results     []Result // one per change the plan applies (plan.Change.Applies), in name order
 	Interrupted bool     // the run was stopped before every order started
 	// Aborted says why the run stopped starting orders on its own (the API
 	// key was rejected), or "".
@@ -100,9 +100,11 @@ func (r Report) Failed() int {
 	return n
 }
 
-// Run executes every create and renew of p. Blocked changes and no-ops are
-// skipped. A failed order does not stop the others. When ctx is cancelled no
-// new order starts; orders already started finish (unless opts.Abort is
+// Run executes every change of p that apply acts on (p.ToApply): those that
+// touch CertCentral and are not blocked; no-ops are skipped, and a change
+// with an action this certplan does not know fails without sending anything.
+// A failed order does not stop the others. When ctx is cancelled no new
+// order starts; orders already started finish (unless opts.Abort is
 // cancelled too) and their outcome is journaled.
 func Run(ctx context.Context, p *plan.Plan, opts Options) Report {
 	if opts.Parallelism <= 0 {
@@ -113,13 +115,7 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) Report {
 	}
 	opts.Recovery = opts.Recovery.withDefaults()
 
-	var work []plan.Change
-	for _, ch := range p.Changes {
-		if (ch.Action == state.ActionCreate || ch.Action == state.ActionRenew) && !ch.Blocked {
-			work = append(work, ch)
-		}
-	}
-
+	work := p.ToApply()
 	results := make([]Result, len(work))
 	var (
 		wg       sync.WaitGroup

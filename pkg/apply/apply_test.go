@@ -143,7 +143,7 @@ var errLost = &url.Error{Op: "Post", URL: "http://127.0.0.1/services/v2/order/ce
 
 func change(name string, p spec.Product) plan.Change {
 	return plan.Change{
-		Name: name, Product: p, Action: state.ActionCreate,
+		Name: name, Product: p, Action: plan.ActionCreate,
 		AlternativeOrderID: plan.AlternativeOrderID(name, p, "sha256:test", "initial"),
 		Request: map[string]any{
 			"certificate":    map[string]any{"common_name": name + ".example.com", "csr": "csr", "signature_hash": "sha256"},

@@ -5,30 +5,21 @@ import (
 	"encoding/pem"
 
 	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/plan"
 	"github.com/certplan/certplan/pkg/state"
 )
 
 const dateLayout = "2006-01-02"
 
-// FactsFromOrder converts CertCentral order info into the facts state records.
+// FactsFromOrder converts CertCentral order info into the facts state
+// records (plan.FactsFromOrder), for an order apply placed, found or polled:
+// one that reports no status is taken as pending.
 func FactsFromOrder(o *certcentral.Order) state.OrderFacts {
-	f := state.OrderFacts{
-		OrderID:            o.ID,
-		AlternativeOrderID: o.AlternativeOrderID,
-		Status:             state.OrderStatus(o.Status),
-		CertificateID:      o.Certificate.ID,
-		OrderValidFrom:     o.OrderValidFrom,
-		OrderValidTill:     o.OrderValidTill,
-		ValidFrom:          o.Certificate.ValidFrom,
-		ValidTill:          o.Certificate.ValidTill,
-		RenewalOfOrderID:   o.RenewalOfOrderID,
-		IsRenewed:          o.IsRenewed,
-		RenewedOrderID:     o.RenewedOrderID,
-	}
-	if len(o.Requests) > 0 {
-		f.RequestID = o.Requests[0].ID
-		f.RequestStatus = o.Requests[0].Status
-	}
+	return pendingUnlessSaid(plan.FactsFromOrder(o))
+}
+
+// pendingUnlessSaid takes an order without a status as pending.
+func pendingUnlessSaid(f state.OrderFacts) state.OrderFacts {
 	if f.Status == "" {
 		f.Status = state.StatusPending
 	}

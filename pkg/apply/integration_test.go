@@ -69,7 +69,8 @@ func newRig(t testing.TB, opts simulator.Options, clientLimits []certcentral.Lim
 // applyOnce plans against the state and applies, as `certplan apply` does.
 func (r *rig) applyOnce(t testing.TB, parallelism int) (apply.Report, bool) {
 	t.Helper()
-	l, err := state.Load(r.statePath)
+	b := state.NewFileBackend(r.statePath)
+	l, err := b.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func (r *rig) applyOnce(t testing.TB, parallelism int) (apply.Report, bool) {
 	if !p.HasChanges() {
 		return apply.Report{}, false
 	}
-	j, err := state.OpenJournal(r.statePath)
+	j, err := b.OpenJournal(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,11 +89,11 @@ func (r *rig) applyOnce(t testing.TB, parallelism int) (apply.Report, bool) {
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
-	l, err = state.Load(r.statePath)
+	l, err = b.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := state.Commit(r.statePath, l); err != nil {
+	if err := b.Commit(context.Background(), l); err != nil {
 		t.Fatal(err)
 	}
 	return rep, true
@@ -112,7 +113,7 @@ func (r *rig) checkExactlyOnce(t testing.TB) {
 	if len(orders) != len(r.certs) {
 		t.Fatalf("simulator has %d orders, want exactly %d", len(orders), len(r.certs))
 	}
-	l, err := state.Load(r.statePath)
+	l, err := state.NewFileBackend(r.statePath).Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

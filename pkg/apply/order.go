@@ -28,11 +28,23 @@ func (r *runner) order(ch plan.Change) Result {
 func (r *runner) place(ch plan.Change) Result {
 	ctx := r.opts.Abort
 	res := Result{Name: ch.Name, Action: ch.Action, key: ch.AlternativeOrderID}
+	action, err := journalAction(ch.Action)
+	if err != nil {
+		// Nothing was sent: an action the journal cannot record is never submitted.
+		return r.fail(res, fmt.Errorf("journal intent: %w", err))
+	}
+	// An interrupted order is found again by its alternative_order_id;
+	// legacy v1 orders have none, so nothing can find them.
+	check := state.DupCheckAlternateID
+	if ch.Product.IsLegacy() {
+		check = state.DupCheckNone
+	}
 	intent := state.Record{
 		Type:               state.RecordIntent,
 		Name:               ch.Name,
-		Action:             ch.Action,
+		Action:             action,
 		AlternativeOrderID: ch.AlternativeOrderID,
+		DupCheck:           check,
 		RequestDigest:      ch.RequestDigest,
 		Product:            string(ch.Product),
 		SpecDigest:         ch.SpecDigest,
@@ -113,6 +125,19 @@ func (r *runner) place(ch plan.Change) Result {
 		}
 		// Provably not there: safe to submit again with the same key.
 	}
+}
+
+// journalAction is the journal's record kind for a planned action: the one
+// place where plan actions become state actions. Only actions that touch
+// CertCentral are journaled.
+func journalAction(a plan.Action) (state.Action, error) {
+	switch a {
+	case plan.ActionCreate:
+		return state.ActionCreate, nil
+	case plan.ActionRenew:
+		return state.ActionRenew, nil
+	}
+	return "", fmt.Errorf("plan action %q has no journal record kind", a)
 }
 
 // lookup finds the order carrying altID. With several (an account without

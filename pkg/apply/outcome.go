@@ -5,7 +5,7 @@
 package apply
 
 import (
-	"github.com/certplan/certplan/pkg/state"
+	"github.com/certplan/certplan/pkg/plan"
 )
 
 // Outcome is how one planned order ended in this run.
@@ -40,12 +40,12 @@ func (o Outcome) Failed() bool {
 
 // Result is the outcome of one planned order.
 type Result struct {
-	Name    string       `json:"name"`
-	Action  state.Action `json:"action"`
-	Outcome Outcome      `json:"outcome"`
-	OrderID int64        `json:"order_id,omitempty"`
-	Status  string       `json:"status,omitempty"`
-	Error   string       `json:"error,omitempty"` // redacted
+	Name    string      `json:"name"`
+	Action  plan.Action `json:"action"`
+	Outcome Outcome     `json:"outcome"`
+	OrderID int64       `json:"order_id,omitempty"`
+	Status  string      `json:"status,omitempty"`
+	Error   string      `json:"error,omitempty"` // redacted
 
 	key string // the alternative_order_id it was placed with
 

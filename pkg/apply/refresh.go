@@ -1,26 +1,26 @@
 package apply
 
 import (
-	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/state"
 )
 
 // RecordRefresh journals what a refresh learned about each certificate's
 // current order (issued after validation, new dates, revoked in the console)
 // so that apply writes it into the state. It returns how many records it
-// wrote. Plan never writes; apply does, under the lock.
-func RecordRefresh(j Journal, st *state.State, facts map[int64]certcentral.Order) (int, error) {
+// wrote. Plan never writes; apply does, under the lock. facts are
+// plan.Refresh's.
+func RecordRefresh(j Journal, st *state.State, facts map[int64]state.OrderFacts) (int, error) {
 	if st == nil || len(facts) == 0 {
 		return 0, nil
 	}
 	n := 0
 	for _, name := range st.Names() {
 		cur := st.Certificates[name]
-		o, ok := facts[cur.OrderID]
+		f, ok := facts[cur.OrderID]
 		if !ok || cur.OrderID == 0 {
 			continue
 		}
-		f := FactsFromOrder(&o)
+		f = pendingUnlessSaid(f)
 		if f.AlternativeOrderID == "" {
 			f.AlternativeOrderID = cur.AlternativeOrderID
 		}

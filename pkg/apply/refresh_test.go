@@ -3,7 +3,6 @@ package apply
 import (
 	"testing"
 
-	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/state"
 )
 
@@ -14,11 +13,11 @@ func TestRecordRefresh(t *testing.T) {
 		"revoked":    {OrderID: 3, Status: state.StatusIssued, CertificateID: 30},
 		"not-asked":  {OrderID: 4, Status: state.StatusPending},
 	}}
-	facts := map[int64]certcentral.Order{
-		1:  {ID: 1, Status: "issued", Certificate: certcentral.OrderCertificate{ID: 10, ValidTill: "2027-11-23"}},
-		2:  {ID: 2, Status: "issued", Certificate: certcentral.OrderCertificate{ID: 20, ValidTill: "2027-01-01"}},
-		3:  {ID: 3, Status: "revoked", Certificate: certcentral.OrderCertificate{ID: 30}},
-		99: {ID: 99, Status: "issued"},
+	facts := map[int64]state.OrderFacts{
+		1:  {OrderID: 1, Status: state.StatusIssued, CertificateID: 10, ValidTill: "2027-11-23"},
+		2:  {OrderID: 2, Status: state.StatusIssued, CertificateID: 20, ValidTill: "2027-01-01"},
+		3:  {OrderID: 3, Status: state.StatusRevoked, CertificateID: 30},
+		99: {OrderID: 99, Status: state.StatusIssued},
 	}
 	j := &memJournal{}
 	n, err := RecordRefresh(j, st, facts)

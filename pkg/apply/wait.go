@@ -50,7 +50,11 @@ func Wait(ctx context.Context, rep Report, opts WaitOptions) {
 				facts.AlternativeOrderID = r.key
 			}
 			if string(facts.Status) != r.Status {
-				rec := state.Record{Type: state.RecordOutcome, Name: r.Name, Action: r.Action,
+				action, err := journalAction(r.Action)
+				if err != nil {
+					continue // never placed, so never waited for
+				}
+				rec := state.Record{Type: state.RecordOutcome, Name: r.Name, Action: action,
 					AlternativeOrderID: facts.AlternativeOrderID, Order: &facts}
 				if err := opts.Journal.Append(rec); err == nil {
 					r.Status = string(facts.Status)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/plan"
 	"github.com/certplan/certplan/pkg/state"
 )
 
@@ -14,9 +15,9 @@ func TestWaitPollsUntilIssued(t *testing.T) {
 	f.orders["k1"] = []certcentral.AlternateOrder{{OrderID: 1, Status: "pending"}}
 	f.orders["k2"] = []certcentral.AlternateOrder{{OrderID: 2, Status: "issued"}}
 	rep := Report{Results: []Result{
-		{Name: "a", Action: state.ActionCreate, Outcome: OutcomeCreated, OrderID: 1, Status: "pending"},
-		{Name: "b", Action: state.ActionCreate, Outcome: OutcomeCreated, OrderID: 2, Status: "issued"},
-		{Name: "c", Action: state.ActionCreate, Outcome: OutcomeFailed},
+		{Name: "a", Action: plan.ActionCreate, Outcome: OutcomeCreated, OrderID: 1, Status: "pending"},
+		{Name: "b", Action: plan.ActionCreate, Outcome: OutcomeCreated, OrderID: 2, Status: "issued"},
+		{Name: "c", Action: plan.ActionCreate, Outcome: OutcomeFailed},
 	}}
 	j := &memJournal{}
 	rounds := 0

@@ -6,6 +6,10 @@ package certcentral
 type Request struct {
 	ID     int64  `json:"id"`
 	Status string `json:"status"` // pending|submitted|approved|rejected
+	// Order info only: when, and what kind (new_request|reissue|revoke|duplicate).
+	Date     string `json:"date,omitempty"`
+	Type     string `json:"type,omitempty"`
+	Comments string `json:"comments,omitempty"`
 }
 
 // ChainCert is one certificate of a returned chain.
@@ -53,6 +57,8 @@ type OrderCertificate struct {
 	ValidTill     string   `json:"valid_till,omitempty"` // yyyy-MM-dd
 	DaysRemaining int      `json:"days_remaining,omitempty"`
 	SignatureHash string   `json:"signature_hash,omitempty"`
+	DateIssued    string   `json:"date_issued,omitempty"` // date-time, once issued
+	CSR           string   `json:"csr,omitempty"`         // order info: the CSR of this certificate
 }
 
 // Order is GET /order/certificate/{id}, and one element of the list endpoint.
@@ -70,6 +76,17 @@ type Order struct {
 	Product            ProductRef       `json:"product"`
 	Certificate        OrderCertificate `json:"certificate"`
 	Requests           []Request        `json:"requests,omitempty"`
+
+	// Plans (Multi-year and annual plans) and CertCentral's own automation.
+	// The flags come as 0/1, "0"/"1" or booleans; see Flag.
+	IsMultiYearPlan Flag `json:"is_multi_year_plan"`
+	AutoReissue     Flag `json:"auto_reissue"`
+	AutoRenew       Flag `json:"auto_renew"`
+	// LastReissuedDate is when the order was last reissued (UNCONFIRMED
+	// field: one public client reads it); empty when never or not sent.
+	LastReissuedDate string `json:"last_reissued_date,omitempty"`
+	// DCVRandomValue is present while domain validation is needed.
+	DCVRandomValue string `json:"dcv_random_value,omitempty"`
 }
 
 // Page is the paging block of list responses.

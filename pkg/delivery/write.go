@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/certplan/certplan/pkg/atomicfile"
 )
 
 // CertMode is the mode of written certificate files. Certificates and their
@@ -49,48 +51,12 @@ func writeIfChanged(path string, data []byte) (writeOutcome, error) {
 	return wroteFile, nil
 }
 
-func atomicWrite(path string, data []byte, mode fs.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, tempPrefix+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	// CreateTemp makes 0600 files; set the mode explicitly (not subject to umask).
-	if err = tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: sync: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
-	}
-	return nil
+// atomicWrite replaces path with data, with mode set explicitly (not subject
+// to the umask), through a temporary file named by tempPrefix.
+func atomicWrite(path string, data []byte, mode fs.FileMode) error {
+	return atomicfile.WriteFile(path, data, atomicfile.Options{
+		Perm: mode, TempPattern: tempPrefix + filepath.Base(path) + ".*",
+	})
 }
 
 // checkName refuses state names that are not a plain file name: a state

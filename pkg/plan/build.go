@@ -4,7 +4,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 )
@@ -21,7 +20,7 @@ func Build(in Input) *Plan {
 		CertplanVersion: in.Version,
 		Lineage:         st.Lineage,
 		Serial:          st.Serial,
-		StatePath:       in.StatePath,
+		Backend:         in.Backend,
 		PlannedAt:       in.Now.UTC(),
 		Changes:         make([]Change, 0, len(in.Certificates)),
 		Orphaned:        []string{},
@@ -51,17 +50,7 @@ func Build(in Input) *Plan {
 		ch, drift := pl.plan(c, st.Certificates[c.Name], pending)
 		p.Changes = append(p.Changes, ch)
 		p.Drift = append(p.Drift, drift...)
-		switch ch.Action {
-		case state.ActionCreate:
-			p.Summary.Create++
-		case state.ActionRenew:
-			p.Summary.Renew++
-		default:
-			p.Summary.NoOp++
-		}
-		if ch.Blocked {
-			p.Summary.Blocked++
-		}
+		p.Summary.add(&ch)
 	}
 	for name := range st.Certificates {
 		if !declared[name] {
@@ -97,185 +86,82 @@ func interruptedWithoutManifest(pending map[string]state.Record, declared map[st
 // planner holds what every certificate's decision shares.
 type planner struct {
 	now   time.Time
-	facts map[int64]certcentral.Order
+	facts map[int64]state.OrderFacts
 	known map[int64]bool // every order id the state knows, for drift
 }
 
-// plan decides one certificate.
+// plan decides one certificate by the rule list (rules.go) and derives its
+// change from the decision.
 func (pl planner) plan(c *spec.Certificate, cur *state.Certificate, pending *state.Record) (Change, []Drift) {
+	g, drift := pl.given(c, cur, pending)
+	return change(g, planRules.decide(g)), drift
+}
+
+// given gathers what the rules decide one certificate from. The current
+// order is observed (state merged with refreshed facts, drift reported) only
+// when no interrupted apply is to be decided first.
+func (pl planner) given(c *spec.Certificate, cur *state.Certificate, pending *state.Record) (given, []Drift) {
+	g := given{
+		manifest:      c,
+		specDigest:    SpecDigest(c),
+		requestDigest: RequestDigest(orderBody(c.Order, cur != nil)),
+		current:       cur,
+		now:           pl.now,
+	}
+	if pending != nil {
+		if act, ok := resumedAction(pending.Action); ok {
+			g.interrupted = &interruption{intent: pending, action: act}
+			return g, nil
+		}
+	}
+	if cur == nil {
+		return g, nil
+	}
+	var drift []Drift
+	g.order, drift = pl.observe(c.Name, cur)
+	return g, drift
+}
+
+// change derives the planned change from a decision: the action fixes the
+// key, the request body and the diff.
+func change(g given, d decision) Change {
+	c, cur := g.manifest, g.current
+	if d.reasons == nil {
+		d.reasons = []Reason{} // JSON: [], not null
+	}
 	ch := Change{
 		Name:          c.Name,
 		Product:       c.Product,
-		Reasons:       []string{},
+		Action:        d.action,
+		Reasons:       d.reasons,
 		Diff:          []DiffEntry{},
-		SpecDigest:    SpecDigest(c),
-		RequestDigest: RequestDigest(orderBody(c.Order, cur != nil)),
+		Status:        d.status,
+		Blocked:       d.blocked,
+		SpecDigest:    g.specDigest,
+		RequestDigest: g.requestDigest,
 	}
-	if pending != nil && (pending.Action == state.ActionCreate || pending.Action == state.ActionRenew) {
-		return pl.resume(ch, c, cur, pending), nil
+	if d.resume != nil {
+		return resumedChange(ch, g, d.resume)
 	}
-	if cur == nil {
-		return pl.create(ch, c, 0, "new certificate"), nil
+	if cur != nil && g.interrupted == nil {
+		ch.OrderID = cur.OrderID
 	}
-	ch.OrderID = cur.OrderID
-	obs, drift := pl.observe(c.Name, cur)
-	switch {
-	case obs.status == state.StatusUnknownOutcome:
-		return blocked(ch, "unknown outcome: run `certplan state set-order "+c.Name+" ID` or `certplan state rm "+c.Name+"`",
-			"the outcome of an earlier legacy order is unknown; nothing is ordered until it is resolved"), drift
-	case obs.renewedOutside:
-		return blocked(ch, renewedOutsideStatus(c.Name, obs.renewedBy),
-			"the current order was renewed outside certplan; nothing is ordered until the renewal is adopted"), drift
-	case obs.status.Dead():
+	switch d.action {
+	case ActionCreate:
+		// A new order, replacing d.predecessor (0: the first order).
 		ch.OrderID = 0
-		return pl.create(ch, c, cur.OrderID, sprintf("order %d was %s", cur.OrderID, obs.status)), drift
-	case obs.status.InFlight():
-		return pl.inFlight(ch, cur, obs), drift
-	case obs.status == state.StatusIssued || obs.status == state.StatusExpired:
-		return pl.issued(ch, c, cur, obs), drift
-	}
-	ch.Action = state.ActionNoOp
-	ch.Status = sprintf("order %d has status %q, which certplan does not act on", cur.OrderID, obs.status)
-	ch.Reasons = append(ch.Reasons, ch.Status)
-	return ch, drift
-}
-
-// create plans a new order replacing predecessor (0: the first order).
-func (pl planner) create(ch Change, c *spec.Certificate, predecessor int64, reason string) Change {
-	ch.Action = state.ActionCreate
-	ch.Reasons = append(ch.Reasons, reason)
-	ch.Predecessor = predecessor
-	ch.AlternativeOrderID = key(c.Name, c.Product, ch.SpecDigest, predecessor)
-	setRequest(&ch, c.Order, predecessor != 0)
-	ch.Diff = diffBodies(nil, ch.Request)
-	return ch
-}
-
-// renew plans a renewal of the current order.
-func (pl planner) renew(ch Change, c *spec.Certificate, cur *state.Certificate, reasons []string) Change {
-	ch.Action = state.ActionRenew
-	ch.Reasons = append(ch.Reasons, reasons...)
-	ch.Predecessor = cur.OrderID
-	ch.RenewalOfOrderID = cur.OrderID
-	ch.AlternativeOrderID = key(c.Name, c.Product, ch.SpecDigest, cur.OrderID)
-	setRequest(&ch, c.Order, true)
-	ch.Diff = diffBodies(cur.Request, ch.Request)
-	return ch
-}
-
-// inFlight reports an order still awaiting approval, validation or issuance:
-// nothing is ordered meanwhile, even when the manifest changed.
-func (pl planner) inFlight(ch Change, cur *state.Certificate, obs observed) Change {
-	ch.Action = state.ActionNoOp
-	ch.Status = string(obs.status) + ": " + awaiting(obs.status)
-	if obs.since != nil {
-		ch.Status += " since " + dateOf(*obs.since)
-	}
-	ch.Reasons = append(ch.Reasons, sprintf("order %d is %s; nothing is ordered until it is issued", cur.OrderID, obs.status))
-	if cur.SpecDigest != "" && ch.SpecDigest != cur.SpecDigest {
-		const note = "manifest changes will be ordered once the current order is issued"
-		ch.Status += "; " + note
-		ch.Reasons = append(ch.Reasons, note)
+		ch.Predecessor = d.predecessor
+		ch.AlternativeOrderID = key(c.Name, c.Product, ch.SpecDigest, d.predecessor)
+		setRequest(&ch, c.Order, d.predecessor != 0)
+		ch.Diff = diffBodies(nil, ch.Request)
+	case ActionRenew:
+		ch.Predecessor = cur.OrderID
+		ch.RenewalOfOrderID = cur.OrderID
+		ch.AlternativeOrderID = key(c.Name, c.Product, ch.SpecDigest, cur.OrderID)
+		setRequest(&ch, c.Order, true)
+		ch.Diff = diffBodies(cur.Request, ch.Request)
 	}
 	return ch
-}
-
-// issued renews when the renewal window has opened or the certificate-shaping
-// fields changed; otherwise nothing is ordered.
-func (pl planner) issued(ch Change, c *spec.Certificate, cur *state.Certificate, obs observed) Change {
-	var reasons []string
-	if string(c.Product) != cur.Product {
-		reasons = append(reasons, sprintf("product changed from %s to %s", cur.Product, c.Product))
-	}
-	imported := cur.SpecDigest == ""
-	if !imported && ch.SpecDigest != cur.SpecDigest {
-		reasons = append(reasons, shapingReasons(c, cur)...)
-	}
-	till := pickValidTill(obs.validTill, obs.orderValidTill)
-	status := "issued, valid till " + till
-	if d, ok := parseDate(till); ok {
-		exp := expiry(d)
-		if !pl.now.Before(exp.Add(-c.RenewBefore)) {
-			reasons = append(reasons, windowReason(pl.now, d, exp, c.RenewBefore))
-		}
-	} else if till == "" {
-		status = "issued, validity unknown"
-	} else {
-		status = sprintf("issued, valid till %q (not a date; renewal by date is not planned)", till)
-	}
-	if len(reasons) > 0 {
-		return pl.renew(ch, c, cur, reasons)
-	}
-	ch.Action = state.ActionNoOp
-	ch.Status = status
-	if imported {
-		// `certplan import` / `state set-order` adopted an order whose request
-		// certplan never saw: the manifest is taken to describe it.
-		const note = "imported order: the manifest is taken to describe it; shaping changes are detected from the next order on"
-		ch.Status += "; " + note
-		ch.Reasons = append(ch.Reasons, note)
-	}
-	if cur.Request != nil && ch.RequestDigest != cur.RequestDigest {
-		if fields := changedTopLevel(cur.Request, c.Order); len(fields) > 0 {
-			note := "non-shaping changes (" + listSome(fields, 4) + ") take effect with the next order"
-			ch.Status += "; " + note
-			ch.Reasons = append(ch.Reasons, note)
-		}
-	}
-	return ch
-}
-
-// shapingReasons names each changed shaping field.
-func shapingReasons(c *spec.Certificate, cur *state.Certificate) []string {
-	if cur.Request == nil {
-		return []string{"certificate-shaping fields changed (state has no recorded request to compare)"}
-	}
-	var out []string
-	for _, f := range changedShaping(familyOf(c.Product), cur.Request, c.Order) {
-		out = append(out, f+" changed")
-	}
-	// No shaping field differs from the submitted request: the digest was
-	// computed differently (an older certplan, before shaping values were
-	// normalized), not for a different certificate. Never buy one for that.
-	return out
-}
-
-// windowReason explains a renewal due to expiry.
-func windowReason(now, validTill, exp time.Time, renewBefore time.Duration) string {
-	if !now.Before(exp) {
-		return sprintf("certificate expired %s (%s)", dateOf(validTill), daysPhrase(now, exp))
-	}
-	return sprintf("certificate expires %s (%s), inside renewBefore %s", dateOf(validTill), daysPhrase(now, exp), formatDuration(renewBefore))
-}
-
-func blocked(ch Change, status, reason string) Change {
-	ch.Action = state.ActionNoOp
-	ch.Blocked = true
-	ch.Status = status
-	ch.Reasons = append(ch.Reasons, reason)
-	return ch
-}
-
-func renewedOutsideStatus(name string, by int64) string {
-	if by == 0 {
-		return "renewed outside certplan: find the new order in CertCentral and run `certplan state set-order " + name + " ORDER_ID`"
-	}
-	return sprintf("renewed outside certplan as order %d: run `certplan state set-order %s %d` to adopt it", by, name, by)
-}
-
-// awaiting describes what an in-flight order waits for.
-func awaiting(s state.OrderStatus) string {
-	switch s {
-	case state.StatusPending:
-		return "awaiting validation"
-	case state.StatusNeedsApproval:
-		return "awaiting approval"
-	case state.StatusWaitingPickup:
-		return "awaiting pickup"
-	case state.StatusReissuePending:
-		return "awaiting reissue"
-	}
-	return "awaiting issuance"
 }
 
 // key derives the alternative_order_id; legacy v1 orders have none.

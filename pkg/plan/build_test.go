@@ -7,14 +7,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 )
 
 // want is what a rule must produce for the one certificate of a case.
 type want struct {
-	action      state.Action
+	action      Action
 	reasons     []string
 	status      string // exact when set
 	blocked     bool
@@ -33,7 +32,7 @@ func TestBuildRules(t *testing.T) {
 		state   func(t *testing.T, c *spec.Certificate) *state.Certificate // nil: not in state
 		edit    func(c *spec.Certificate)                                  // applied after state is made
 		pending func(t *testing.T, c *spec.Certificate) *state.Record
-		facts   map[int64]certcentral.Order
+		facts   map[int64]state.OrderFacts
 		want    want
 	}
 	issued := func(id int64, till string) func(t *testing.T, c *spec.Certificate) *state.Certificate {
@@ -62,38 +61,38 @@ func TestBuildRules(t *testing.T) {
 
 	cases := []tc{
 		{name: "new certificate is created", cert: tlsCert("a"),
-			want: want{action: state.ActionCreate, reasons: []string{"new certificate"}, key: "derived"}},
+			want: want{action: ActionCreate, reasons: []string{"new certificate"}, key: "derived"}},
 		{name: "new legacy certificate has no key", cert: legacyCert("a"),
-			want: want{action: state.ActionCreate, reasons: []string{"new certificate"}}},
+			want: want{action: ActionCreate, reasons: []string{"new certificate"}}},
 		{name: "rejected order is replaced", cert: tlsCert("a"), state: withStatus(77, state.StatusRejected),
-			want: want{action: state.ActionCreate, reasons: []string{"order 77 was rejected"}, predecessor: 77, key: "derived"}},
+			want: want{action: ActionCreate, reasons: []string{"order 77 was rejected"}, predecessor: 77, key: "derived"}},
 		{name: "canceled order is replaced", cert: tlsCert("a"), state: withStatus(77, state.StatusCanceled),
-			want: want{action: state.ActionCreate, reasons: []string{"order 77 was canceled"}, predecessor: 77, key: "derived"}},
+			want: want{action: ActionCreate, reasons: []string{"order 77 was canceled"}, predecessor: 77, key: "derived"}},
 		{name: "revoked order is replaced", cert: tlsCert("a"), state: withStatus(77, state.StatusRevoked),
-			want: want{action: state.ActionCreate, reasons: []string{"order 77 was revoked"}, predecessor: 77, key: "derived"}},
+			want: want{action: ActionCreate, reasons: []string{"order 77 was revoked"}, predecessor: 77, key: "derived"}},
 		{name: "unknown outcome blocks", cert: legacyCert("a"), state: withStatus(0, state.StatusUnknownOutcome),
-			want: want{action: state.ActionNoOp, blocked: true,
+			want: want{action: ActionNoOp, blocked: true,
 				reasons: []string{"the outcome of an earlier legacy order is unknown; nothing is ordered until it is resolved"},
 				status:  "unknown outcome: run `certplan state set-order a ID` or `certplan state rm a`"}},
 		{name: "pending order waits", cert: tlsCert("a"), state: withStatus(5, state.StatusPending),
-			want: want{action: state.ActionNoOp, orderID: 5, status: "pending: awaiting validation since 2026-11-20",
+			want: want{action: ActionNoOp, orderID: 5, status: "pending: awaiting validation since 2026-11-20",
 				reasons: []string{"order 5 is pending; nothing is ordered until it is issued"}}},
 		{name: "needs_approval order waits", cert: tlsCert("a"), state: withStatus(5, state.StatusNeedsApproval),
-			want: want{action: state.ActionNoOp, orderID: 5, status: "needs_approval: awaiting approval since 2026-11-20",
+			want: want{action: ActionNoOp, orderID: 5, status: "needs_approval: awaiting approval since 2026-11-20",
 				reasons: []string{"order 5 is needs_approval; nothing is ordered until it is issued"}}},
 		{name: "pending order waits even when the manifest changed", cert: tlsCert("a"), state: withStatus(5, state.StatusProcessing),
 			edit: setCN("b.example.com"),
-			want: want{action: state.ActionNoOp, orderID: 5,
+			want: want{action: ActionNoOp, orderID: 5,
 				status: "processing: awaiting issuance since 2026-11-20; manifest changes will be ordered once the current order is issued",
 				reasons: []string{"order 5 is processing; nothing is ordered until it is issued",
 					"manifest changes will be ordered once the current order is issued"}}},
 		{name: "issued and up to date", cert: tlsCert("a"), state: issued(9, "2027-10-10"),
-			want: want{action: state.ActionNoOp, orderID: 9, status: "issued, valid till 2027-10-10", reasons: []string{}}},
+			want: want{action: ActionNoOp, orderID: 9, status: "issued, valid till 2027-10-10", reasons: []string{}}},
 		{name: "issued inside the renewal window is renewed", cert: tlsCert("a"), state: issued(9, "2026-12-20"),
-			want: want{action: state.ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
+			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
 				reasons: []string{"certificate expires 2026-12-20 (in 27 days), inside renewBefore 30d"}}},
 		{name: "expired is renewed", cert: tlsCert("a"), state: issued(9, "2026-11-01"),
-			want: want{action: state.ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
+			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
 				reasons: []string{"certificate expired 2026-11-01 (21 days ago)"}}},
 		{name: "status expired is renewed", cert: tlsCert("a"),
 			state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
@@ -101,20 +100,20 @@ func TestBuildRules(t *testing.T) {
 				s.Status = state.StatusExpired
 				return s
 			},
-			want: want{action: state.ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
+			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
 				reasons: []string{"certificate expired 2026-11-01 (21 days ago)"}}},
 		{name: "window opens exactly now", cert: renewBefore(tlsCert("a"), 29*day+12*time.Hour), state: issued(9, "2026-12-22"),
-			want: want{action: state.ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
+			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
 				reasons: []string{"certificate expires 2026-12-22 (in 29 days), inside renewBefore 708h0m0s"}}},
 		{name: "window opens in a second", cert: renewBefore(tlsCert("a"), 29*day+12*time.Hour-time.Second), state: issued(9, "2026-12-22"),
-			want: want{action: state.ActionNoOp, orderID: 9, status: "issued, valid till 2026-12-22", reasons: []string{}}},
+			want: want{action: ActionNoOp, orderID: 9, status: "issued, valid till 2026-12-22", reasons: []string{}}},
 		{name: "order_valid_till when the certificate has none", cert: tlsCert("a"),
 			state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
 				s := applied(t, c, 9, "")
 				s.OrderValidTill = "2026-12-01"
 				return s
 			},
-			want: want{action: state.ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
+			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
 				reasons: []string{"certificate expires 2026-12-01 (in 8 days), inside renewBefore 30d"}}},
 		{name: "certificate valid_till wins over the order's", cert: tlsCert("a"),
 			state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
@@ -122,10 +121,10 @@ func TestBuildRules(t *testing.T) {
 				s.OrderValidTill = "2026-12-01"
 				return s
 			},
-			want: want{action: state.ActionNoOp, orderID: 9, status: "issued, valid till 2027-10-10", reasons: []string{}}},
+			want: want{action: ActionNoOp, orderID: 9, status: "issued, valid till 2027-10-10", reasons: []string{}}},
 		{name: "shaping field changed", cert: tlsCert("a"), state: issued(9, "2027-10-10"),
 			edit: func(c *spec.Certificate) { setPath("certificate.dns_names", []any{"x.example.com"})(c.Order) },
-			want: want{action: state.ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
+			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
 				reasons: []string{"certificate.dns_names changed"}}},
 		{name: "several shaping fields changed, and the window opened", cert: tlsCert("a"), state: issued(9, "2026-12-01"),
 			edit: func(c *spec.Certificate) {
@@ -133,12 +132,12 @@ func TestBuildRules(t *testing.T) {
 				setPath("organization.id", 42)(c.Order)
 				setPath("certificate.cert_validity.days", 200)(c.Order)
 			},
-			want: want{action: state.ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
+			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
 				reasons: []string{"certificate.common_name changed", "certificate.cert_validity changed", "organization.id changed",
 					"certificate expires 2026-12-01 (in 8 days), inside renewBefore 30d"}}},
 		{name: "product changed", cert: tlsCert("a"), state: issued(9, "2027-10-10"),
 			edit: func(c *spec.Certificate) { c.Product = spec.PrivateSSLFlex },
-			want: want{action: state.ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
+			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
 				reasons: []string{"product changed from ssl_securesite_flex to private_ssl_flex"}}},
 		{name: "non-shaping changes alone order nothing", cert: tlsCert("a"), state: issued(9, "2027-10-10"),
 			edit: func(c *spec.Certificate) {
@@ -146,7 +145,7 @@ func TestBuildRules(t *testing.T) {
 				withCard(c.Order)
 				setPath("certificate.server_platform.id", 2)(c.Order)
 			},
-			want: want{action: state.ActionNoOp, orderID: 9,
+			want: want{action: ActionNoOp, orderID: 9,
 				status:  "issued, valid till 2027-10-10; non-shaping changes (billing_address, certificate, comments, credit_card and 1 more) take effect with the next order",
 				reasons: []string{"non-shaping changes (billing_address, certificate, comments, credit_card and 1 more) take effect with the next order"}}},
 		{name: "imported order is taken as described by the manifest", cert: tlsCert("a"),
@@ -155,7 +154,7 @@ func TestBuildRules(t *testing.T) {
 				s.Request, s.RequestDigest, s.SpecDigest, s.Action = nil, "", "", state.ActionImport
 				return s
 			},
-			want: want{action: state.ActionNoOp, orderID: 9,
+			want: want{action: ActionNoOp, orderID: 9,
 				status:  "issued, valid till 2027-10-10; imported order: the manifest is taken to describe it; shaping changes are detected from the next order on",
 				reasons: []string{"imported order: the manifest is taken to describe it; shaping changes are detected from the next order on"}}},
 		{name: "imported order is renewed by date", cert: tlsCert("a"),
@@ -164,7 +163,7 @@ func TestBuildRules(t *testing.T) {
 				s.Request, s.RequestDigest, s.SpecDigest, s.Action = nil, "", "", state.ActionImport
 				return s
 			},
-			want: want{action: state.ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
+			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
 				reasons: []string{"certificate expires 2026-12-01 (in 8 days), inside renewBefore 30d"}}},
 		{name: "state without a recorded request", cert: tlsCert("a"),
 			state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
@@ -172,7 +171,7 @@ func TestBuildRules(t *testing.T) {
 				s.Request, s.SpecDigest = nil, "sha256:old"
 				return s
 			},
-			want: want{action: state.ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
+			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
 				reasons: []string{"certificate-shaping fields changed (state has no recorded request to compare)"}}},
 		{name: "pending imported order", cert: tlsCert("a"),
 			state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
@@ -181,39 +180,39 @@ func TestBuildRules(t *testing.T) {
 				s.Since = time.Date(2026, 11, 19, 1, 0, 0, 0, time.UTC)
 				return s
 			},
-			want: want{action: state.ActionNoOp, orderID: 9, status: "pending: awaiting validation since 2026-11-19",
+			want: want{action: ActionNoOp, orderID: 9, status: "pending: awaiting validation since 2026-11-19",
 				reasons: []string{"order 9 is pending; nothing is ordered until it is issued"}}},
 		{name: "unknown status is left alone", cert: tlsCert("a"), state: withStatus(9, "on_hold"),
-			want: want{action: state.ActionNoOp, orderID: 9, status: `order 9 has status "on_hold", which certplan does not act on`,
+			want: want{action: ActionNoOp, orderID: 9, status: `order 9 has status "on_hold", which certplan does not act on`,
 				reasons: []string{`order 9 has status "on_hold", which certplan does not act on`}}},
 
 		{name: "interrupted create resumes with the intent's key", cert: tlsCert("a"),
 			pending: intent(state.ActionCreate, "cpjournaledkey", 0),
-			want:    want{action: state.ActionCreate, resuming: true, key: "cpjournaledkey", reasons: []string{resumed}}},
+			want:    want{action: ActionCreate, resuming: true, key: "cpjournaledkey", reasons: []string{resumed}}},
 		{name: "interrupted renew resumes even outside the window", cert: tlsCert("a"), state: issued(9, "2027-10-10"),
 			pending: intent(state.ActionRenew, "cpjournaledkey", 9),
-			want: want{action: state.ActionRenew, resuming: true, key: "cpjournaledkey", orderID: 9, predecessor: 9, renewalOf: 9,
+			want: want{action: ActionRenew, resuming: true, key: "cpjournaledkey", orderID: 9, predecessor: 9, renewalOf: 9,
 				reasons: []string{resumed}}},
 		{name: "interrupted legacy apply blocks", cert: legacyCert("a"), pending: intent(state.ActionCreate, "", 0),
-			want: want{action: state.ActionNoOp, blocked: true,
+			want: want{action: ActionNoOp, blocked: true,
 				reasons: []string{"legacy v1 orders have no idempotency key, so an interrupted one cannot be resumed safely"},
 				status:  "unknown outcome: an interrupted legacy apply may or may not have placed an order; check CertCentral, then run `certplan state set-order a ID` or `certplan state rm a`"}},
 
 		{name: "revoked in the console is drift and replaced", cert: tlsCert("a"), state: issued(9, "2027-10-10"),
-			facts: map[int64]certcentral.Order{9: {ID: 9, Status: "revoked"}},
-			want: want{action: state.ActionCreate, predecessor: 9, key: "derived", reasons: []string{"order 9 was revoked"},
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusRevoked}},
+			want: want{action: ActionCreate, predecessor: 9, key: "derived", reasons: []string{"order 9 was revoked"},
 				drift: []string{"status: issued -> revoked"}}},
 		{name: "issued since the last apply is not drift", cert: tlsCert("a"), state: withStatus(9, state.StatusPending),
-			facts: map[int64]certcentral.Order{9: {ID: 9, Status: "issued", Certificate: certcentral.OrderCertificate{ValidTill: "2026-12-20"}}},
-			want: want{action: state.ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, ValidTill: "2026-12-20"}},
+			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
 				reasons: []string{"certificate expires 2026-12-20 (in 27 days), inside renewBefore 30d"}}},
 		{name: "pending order still pending has no since from the API", cert: tlsCert("a"), state: withStatus(9, state.StatusPending),
-			facts: map[int64]certcentral.Order{9: {ID: 9, Status: "needs_approval"}},
-			want: want{action: state.ActionNoOp, orderID: 9, status: "needs_approval: awaiting approval",
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusNeedsApproval}},
+			want: want{action: ActionNoOp, orderID: 9, status: "needs_approval: awaiting approval",
 				reasons: []string{"order 9 is needs_approval; nothing is ordered until it is issued"}}},
 		{name: "renewed in the console blocks", cert: tlsCert("a"), state: issued(9, "2026-12-01"),
-			facts: map[int64]certcentral.Order{9: {ID: 9, Status: "issued", IsRenewed: true, RenewedOrderID: 555, Certificate: certcentral.OrderCertificate{ValidTill: "2026-12-01"}}},
-			want: want{action: state.ActionNoOp, blocked: true, orderID: 9,
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, IsRenewed: true, RenewedOrderID: 555, ValidTill: "2026-12-01"}},
+			want: want{action: ActionNoOp, blocked: true, orderID: 9,
 				status:  "renewed outside certplan as order 555: run `certplan state set-order a 555` to adopt it",
 				reasons: []string{"the current order was renewed outside certplan; nothing is ordered until the renewal is adopted"},
 				drift:   []string{"renewed_order_id:  -> 555"}}},
@@ -223,11 +222,11 @@ func TestBuildRules(t *testing.T) {
 				s.History = []state.HistoryEntry{{Action: state.ActionCreate, OrderID: 3}}
 				return s
 			},
-			facts: map[int64]certcentral.Order{9: {ID: 9, Status: "issued", IsRenewed: true, RenewedOrderID: 9}},
-			want:  want{action: state.ActionNoOp, orderID: 9, status: "issued, valid till 2027-10-10", reasons: []string{}}},
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, IsRenewed: true, RenewedOrderID: 9}},
+			want:  want{action: ActionNoOp, orderID: 9, status: "issued, valid till 2027-10-10", reasons: []string{}}},
 		{name: "reissued in the console is drift", cert: tlsCert("a"), state: issued(9, "2027-10-10"),
-			facts: map[int64]certcentral.Order{9: {ID: 9, Status: "issued", Certificate: certcentral.OrderCertificate{ValidTill: "2026-12-10"}}},
-			want: want{action: state.ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, ValidTill: "2026-12-10"}},
+			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
 				reasons: []string{"certificate expires 2026-12-10 (in 17 days), inside renewBefore 30d"},
 				drift:   []string{"valid_till: 2027-10-10 -> 2026-12-10"}}},
 	}
@@ -258,7 +257,7 @@ func TestBuildRules(t *testing.T) {
 			if w.reasons == nil {
 				w.reasons = []string{}
 			}
-			if diff := cmp.Diff(w.reasons, got.Reasons); diff != "" {
+			if diff := cmp.Diff(w.reasons, messages(got.Reasons)); diff != "" {
 				t.Errorf("reasons (-want +got):\n%s", diff)
 			}
 			if w.status != "" && got.Status != w.status {
@@ -274,7 +273,7 @@ func TestBuildRules(t *testing.T) {
 			if got.AlternativeOrderID != wantKey {
 				t.Errorf("alternative_order_id = %q, want %q", got.AlternativeOrderID, wantKey)
 			}
-			ordered := got.Action == state.ActionCreate || got.Action == state.ActionRenew
+			ordered := got.Action == ActionCreate || got.Action == ActionRenew
 			if ordered != (got.Request != nil) {
 				t.Errorf("request present = %v for action %s", got.Request != nil, got.Action)
 			}
@@ -361,7 +360,7 @@ func TestBuildResumeAfterManifestChange(t *testing.T) {
 	setCN("changed.example.com")(c)
 	p := Build(Input{Certificates: []*spec.Certificate{c}, Pending: map[string]state.Record{"a": rec}, Now: testNow})
 	ch := p.Changes[0]
-	if ch.Action != state.ActionCreate || !ch.Resuming || ch.AlternativeOrderID != "cpjournaled" {
+	if ch.Action != ActionCreate || !ch.Resuming || ch.AlternativeOrderID != "cpjournaled" {
 		t.Fatalf("got %s resuming=%v key=%s", ch.Action, ch.Resuming, ch.AlternativeOrderID)
 	}
 	if ch.SpecDigest != rec.SpecDigest {
@@ -376,14 +375,14 @@ func TestBuildResumeAfterManifestChange(t *testing.T) {
 	if _, ok := rec.Request["credit_card"].(map[string]any)["number"].(string); !ok {
 		t.Error("resuming modified the journaled record")
 	}
-	if len(ch.Reasons) != 2 || !strings.Contains(ch.Reasons[1], "manifest changed since") {
+	if len(ch.Reasons) != 2 || !strings.Contains(ch.Reasons[1].Message, "manifest changed since") {
 		t.Errorf("reasons = %q", ch.Reasons)
 	}
 
 	// Without the secret reference the order cannot be resumed.
 	delete(c.Order, "credit_card")
 	p = Build(Input{Certificates: []*spec.Certificate{c}, Pending: map[string]state.Record{"a": rec}, Now: testNow})
-	if ch := p.Changes[0]; !ch.Blocked || ch.Action != state.ActionNoOp || !strings.Contains(ch.Status, "credit_card.") {
+	if ch := p.Changes[0]; !ch.Blocked || ch.Action != ActionNoOp || !strings.Contains(ch.Status, "credit_card.") {
 		t.Errorf("missing secret: got %s blocked=%v status=%q", ch.Action, ch.Blocked, ch.Status)
 	}
 }
@@ -428,17 +427,17 @@ func TestBuildNilStateAndEmptyInput(t *testing.T) {
 		t.Errorf("empty plan = %+v", p)
 	}
 	p = Build(Input{Certificates: []*spec.Certificate{tlsCert("a")}, Now: testNow})
-	if p.Changes[0].Action != state.ActionCreate {
+	if p.Changes[0].Action != ActionCreate {
 		t.Errorf("with no state: %s", p.Changes[0].Action)
 	}
 }
 
 func TestHasChangesIgnoresBlocked(t *testing.T) {
-	p := &Plan{Changes: []Change{{Action: state.ActionNoOp}, {Action: state.ActionCreate, Blocked: true}}}
+	p := &Plan{Changes: []Change{{Action: ActionNoOp}, {Action: ActionCreate, Blocked: true}}}
 	if p.HasChanges() {
 		t.Error("HasChanges = true for no-ops and blocked changes")
 	}
-	p.Changes = append(p.Changes, Change{Action: state.ActionRenew})
+	p.Changes = append(p.Changes, Change{Action: ActionRenew})
 	if !p.HasChanges() {
 		t.Error("HasChanges = false with a renewal")
 	}

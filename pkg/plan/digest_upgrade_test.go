@@ -24,7 +24,7 @@ func TestDigestFromAnOlderCertplanDoesNotRenew(t *testing.T) {
 	st := state.New()
 	st.Certificates["a"] = cur
 	p := Build(Input{Certificates: []*spec.Certificate{c}, State: st, Now: testNow})
-	if ch := p.Changes[0]; ch.Action != state.ActionNoOp {
+	if ch := p.Changes[0]; ch.Action != ActionNoOp {
 		t.Errorf("unchanged manifest, old-format digest: got %s (%q), want no-op", ch.Action, ch.Reasons)
 	}
 }

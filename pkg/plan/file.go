@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/certplan/certplan/pkg/atomicfile"
 	"github.com/certplan/certplan/pkg/spec"
 )
 
@@ -15,6 +16,9 @@ import (
 // the plan without request bodies and secret references, which only plan
 // files carry. The diff shows every field that an order would change.
 func RenderJSON(w io.Writer, p *Plan) error {
+	if err := checkActions(p); err != nil {
+		return fmt.Errorf("render plan: %w", err)
+	}
 	out := *p
 	out.Changes = make([]Change, len(p.Changes))
 	for i, c := range p.Changes {
@@ -38,7 +42,7 @@ func WriteFile(path string, p *Plan) error {
 	if err != nil {
 		return fmt.Errorf("write plan file %s: encode: %w", path, err)
 	}
-	if err := writeAtomic(path, b); err != nil {
+	if err := atomicfile.WriteFile(path, b, atomicfile.Options{Perm: 0o600, TempPattern: "." + filepath.Base(path) + ".*.tmp"}); err != nil {
 		return fmt.Errorf("write plan file %s: %w", path, err)
 	}
 	return nil
@@ -100,47 +104,4 @@ func encodeJSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-// writeAtomic writes data to a temporary file (0600) in path's directory,
-// syncs it, renames it over path and syncs the directory.
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		_ = f.Close()
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		_ = f.Close()
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		_ = f.Close()
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err = d.Sync(); err != nil {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
-	}
-	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 )
@@ -246,10 +245,10 @@ func fixture(t testing.TB) Input {
 		SpecDigest: SpecDigest(intranet), RenewalOf: 1005, Request: roundTrip(t, intranet.Order),
 	}
 
-	facts := map[int64]certcentral.Order{
-		1010: {ID: 1010, Status: "revoked", Certificate: certcentral.OrderCertificate{ValidTill: "2027-03-15"}},
-		1012: {ID: 1012, Status: "issued", IsRenewed: true, RenewedOrderID: 5555, Certificate: certcentral.OrderCertificate{ValidTill: "2026-12-28"}},
-		1003: {ID: 1003, Status: "issued", Certificate: certcentral.OrderCertificate{ValidTill: "2026-12-20"}},
+	facts := map[int64]state.OrderFacts{
+		1010: {OrderID: 1010, Status: state.StatusRevoked, ValidTill: "2027-03-15"},
+		1012: {OrderID: 1012, Status: state.StatusIssued, IsRenewed: true, RenewedOrderID: 5555, ValidTill: "2026-12-28"},
+		1003: {OrderID: 1003, Status: state.StatusIssued, ValidTill: "2026-12-20"},
 	}
 	return Input{
 		Certificates:    certs,
@@ -259,6 +258,6 @@ func fixture(t testing.TB) Input {
 		Now:             testNow,
 		ManifestDigests: map[string]string{"certs/api.yaml": "sha256:" + fmt.Sprintf("%064x", 1), "certs/web.yaml": "sha256:" + fmt.Sprintf("%064x", 2)},
 		Version:         "v0.0.0-test",
-		StatePath:       "certplan.state.json",
+		Backend:         &state.BackendInfo{Kind: "file", Name: "certplan.state.json"},
 	}
 }

@@ -30,6 +30,19 @@ func CheckFresh(p *Plan, st *state.State) error {
 	return nil
 }
 
+// CheckBackend refuses a saved plan made against another kind of state
+// backend than the one this run uses (a plan file without a backend, from
+// an older certplan, is not checked). Names are not compared: the same state
+// may be reached by another name (a relative path from elsewhere, --state),
+// and lineage and serial (CheckFresh) tell whether it is the same state.
+func CheckBackend(p *Plan, b state.BackendInfo) error {
+	if p.Backend == nil || p.Backend.Kind == b.Kind {
+		return nil
+	}
+	return fmt.Errorf("saved plan was made against a %s state (%s), but this run uses a %s state (%s): apply it with the same --state, or run `certplan plan` again",
+		p.Backend.Kind, p.Backend.Name, b.Kind, b.Name)
+}
+
 // CheckManifests refuses a saved plan whose manifests changed since it was
 // made: current maps each manifest file to its digest, as Input.ManifestDigests.
 func CheckManifests(p *Plan, current map[string]string) error {

@@ -47,3 +47,27 @@ func TestCheckManifests(t *testing.T) {
 		t.Errorf("changed: %v", err)
 	}
 }
+
+func TestCheckBackend(t *testing.T) {
+	file := &state.BackendInfo{Kind: "file", Name: "certplan.state.json"}
+	tests := []struct {
+		name string
+		plan *state.BackendInfo
+		run  state.BackendInfo
+		want string // "" = fresh
+	}{
+		{"same", file, *file, ""},
+		{"same kind, another name (e.g. --state)", file, state.BackendInfo{Kind: "file", Name: "./certplan.state.json"}, ""},
+		{"plan file without a backend", nil, *file, ""},
+		{"another kind", file, state.BackendInfo{Kind: "postgres", Name: "db.example.com/certplan"},
+			"made against a file state (certplan.state.json), but this run uses a postgres state (db.example.com/certplan)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckBackend(&Plan{Backend: tt.plan}, tt.run)
+			if (err == nil) != (tt.want == "") || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("CheckBackend = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

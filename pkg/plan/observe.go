@@ -40,7 +40,7 @@ func (pl planner) observe(name string, cur *state.Certificate) (observed, []Drif
 		return obs, nil
 	}
 	var drift []Drift
-	api := state.OrderStatus(fact.Status)
+	api := fact.Status
 	if api != "" && api != cur.Status {
 		obs.status = api
 		obs.since = nil // the API does not say since when
@@ -52,7 +52,7 @@ func (pl planner) observe(name string, cur *state.Certificate) (observed, []Drif
 			})
 		}
 	}
-	if v := fact.Certificate.ValidTill; v != "" {
+	if v := fact.ValidTill; v != "" {
 		if cur.ValidTill != "" && v != cur.ValidTill && cur.Status == state.StatusIssued && api == state.StatusIssued {
 			drift = append(drift, Drift{
 				Name: name, OrderID: cur.OrderID, Field: "valid_till",

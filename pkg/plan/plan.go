@@ -2,14 +2,14 @@
 // plan of create, renew and no-op actions; it renders plans as text, JSON and
 // markdown and reads and writes plan files.
 //
-// Build is a pure function: no I/O, no wall clock, deterministic output. The
-// format is documented in docs/plan-format.md.
+// Build is a pure function: no I/O, no wall clock, deterministic output. Every
+// decision is made by the ordered rule list in rules.go. The format is
+// documented in docs/plan-format.md.
 package plan
 
 import (
 	"time"
 
-	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 )
@@ -24,16 +24,17 @@ type Input struct {
 	// Pending holds interrupted intents by certificate name (journal intents
 	// without an outcome), as returned by state loading.
 	Pending map[string]state.Record
-	// Facts are refreshed orders by id; nil or empty when refresh is off.
-	Facts map[int64]certcentral.Order
+	// Facts are the refreshed orders by id (see Refresh); nil or empty when
+	// refresh is off.
+	Facts map[int64]state.OrderFacts
 	Now   time.Time
 	// ManifestDigests maps each manifest file to its sha256; recorded in the plan.
 	ManifestDigests map[string]string
 	// Version is the certplan version, recorded in the plan.
 	Version string
-	// StatePath is the state file planned against, recorded in the plan so
-	// that `apply PLANFILE` finds it.
-	StatePath string
+	// Backend is the state planned against (kind and display name, never a
+	// password), recorded in the plan so that `apply PLANFILE` finds it.
+	Backend *state.BackendInfo
 }
 
 // Plan is the result of planning.
@@ -42,13 +43,15 @@ type Plan struct {
 	CertplanVersion string `json:"certplan_version"`
 	Lineage         string `json:"lineage"`
 	Serial          int64  `json:"serial"`
-	StatePath       string `json:"state_path,omitempty"`
-	// JournalRecords is how many leftover journal records (an interrupted
-	// apply) the state had when this plan was made; apply refuses a plan
-	// file when that changed.
-	JournalRecords int       `json:"journal_records,omitempty"`
-	PlannedAt      time.Time `json:"planned_at"`
-	Summary        Summary   `json:"summary"`
+	// Backend is the state planned against: its kind and display name.
+	Backend *state.BackendInfo `json:"backend,omitempty"`
+	// JournalPosition is the backend's opaque position of the end of the
+	// state's journal when the plan was made ("" when there was none): a
+	// leftover journal means an interrupted apply. Apply refuses a plan
+	// file when it changed.
+	JournalPosition string    `json:"journal_position,omitempty"`
+	PlannedAt       time.Time `json:"planned_at"`
+	Summary         Summary   `json:"summary"`
 	// Changes has one entry per manifest certificate, in name order, no-ops included.
 	Changes []Change `json:"changes"`
 	// Orphaned lists names in state that no manifest declares; they are left alone.
@@ -73,8 +76,8 @@ type Summary struct {
 type Change struct {
 	Name    string       `json:"name"`
 	Product spec.Product `json:"product"`
-	Action  state.Action `json:"action"` // create | renew | no-op
-	Reasons []string     `json:"reasons"`
+	Action  Action       `json:"action"` // create | renew | no-op
+	Reasons []Reason     `json:"reasons"`
 	// Resuming marks the completion of an interrupted apply (same key as its intent).
 	Resuming bool `json:"resuming"`
 	// AlternativeOrderID is the idempotency key; create/renew of v2 products only.
@@ -119,12 +122,63 @@ type Drift struct {
 	Message string `json:"message"`
 }
 
-// HasChanges reports whether applying the plan would order anything.
+// Applies reports whether apply acts on the change: its action sends
+// something to CertCentral and nothing blocks it. An action this certplan
+// does not know is acted on too, so that apply refuses it with an error
+// instead of skipping it as if it were a no-op.
+func (c *Change) Applies() bool {
+	if c.Blocked {
+		return false
+	}
+	return c.Action.TouchesCertCentral() || !c.Action.Valid()
+}
+
+// ToApply is the changes apply acts on, in plan order.
+func (p *Plan) ToApply() []Change {
+	var out []Change
+	for i := range p.Changes {
+		if p.Changes[i].Applies() {
+			out = append(out, p.Changes[i])
+		}
+	}
+	return out
+}
+
+// HasChanges reports whether apply would act on any change (see Change.Applies).
 func (p *Plan) HasChanges() bool {
-	for _, c := range p.Changes {
-		if (c.Action == state.ActionCreate || c.Action == state.ActionRenew) && !c.Blocked {
+	for i := range p.Changes {
+		if p.Changes[i].Applies() {
 			return true
 		}
 	}
 	return false
+}
+
+// add counts one change. An action the summary does not know is counted
+// nowhere (never as a no-op); renderers refuse such a plan.
+func (s *Summary) add(c *Change) {
+	switch c.Action {
+	case ActionCreate:
+		s.Create++
+	case ActionRenew:
+		s.Renew++
+	case ActionNoOp:
+		s.NoOp++
+	}
+	if c.Blocked {
+		s.Blocked++
+	}
+}
+
+// Count is how many changes of the plan have action a.
+func (s Summary) Count(a Action) int {
+	switch a {
+	case ActionCreate:
+		return s.Create
+	case ActionRenew:
+		return s.Renew
+	case ActionNoOp:
+		return s.NoOp
+	}
+	return 0
 }

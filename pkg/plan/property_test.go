@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 )
@@ -17,7 +16,7 @@ import (
 // every family in every situation the planner knows.
 func randomInput(t testing.TB, r *rand.Rand) Input {
 	st := &state.State{Lineage: "lin", Serial: r.Int63n(100), Certificates: map[string]*state.Certificate{}}
-	in := Input{State: st, Pending: map[string]state.Record{}, Facts: map[int64]certcentral.Order{}, Now: testNow}
+	in := Input{State: st, Pending: map[string]state.Record{}, Facts: map[int64]state.OrderFacts{}, Now: testNow}
 	n := 1 + r.Intn(30)
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("cert-%02d", i)
@@ -71,9 +70,9 @@ func randomInput(t testing.TB, r *rand.Rand) Input {
 		case 7: // revoked or renewed in the console
 			st.Certificates[name] = applied(t, c, id, till)
 			if r.Intn(2) == 0 {
-				in.Facts[id] = certcentral.Order{ID: id, Status: "revoked"}
+				in.Facts[id] = state.OrderFacts{OrderID: id, Status: state.StatusRevoked}
 			} else {
-				in.Facts[id] = certcentral.Order{ID: id, Status: "issued", IsRenewed: true, RenewedOrderID: 90000 + id}
+				in.Facts[id] = state.OrderFacts{OrderID: id, Status: state.StatusIssued, IsRenewed: true, RenewedOrderID: 90000 + id}
 			}
 		case 8: // legacy unknown outcome
 			st.Certificates[name] = &state.Certificate{Product: string(c.Product), SpecDigest: SpecDigest(c), Status: state.StatusUnknownOutcome}
@@ -154,7 +153,7 @@ func simulateApply(t testing.TB, st *state.State, p *Plan, now time.Time) *state
 	}
 	next := int64(700000)
 	for _, ch := range p.Changes {
-		if ch.Blocked || (ch.Action != state.ActionCreate && ch.Action != state.ActionRenew) {
+		if ch.Blocked || (ch.Action != ActionCreate && ch.Action != ActionRenew) {
 			continue
 		}
 		next++

@@ -32,6 +32,30 @@ const (
 // deadStatuses are asked about for every tracked order not otherwise refreshed.
 var deadStatuses = []string{string(state.StatusRevoked), string(state.StatusRejected), string(state.StatusCanceled)}
 
+// FactsFromOrder converts CertCentral's order info into the facts the state
+// records and the plan decides from: the one conversion from the client's
+// type. An order that reports no status leaves Status empty.
+func FactsFromOrder(o *certcentral.Order) state.OrderFacts {
+	f := state.OrderFacts{
+		OrderID:            o.ID,
+		AlternativeOrderID: o.AlternativeOrderID,
+		Status:             state.OrderStatus(o.Status),
+		CertificateID:      o.Certificate.ID,
+		OrderValidFrom:     o.OrderValidFrom,
+		OrderValidTill:     o.OrderValidTill,
+		ValidFrom:          o.Certificate.ValidFrom,
+		ValidTill:          o.Certificate.ValidTill,
+		RenewalOfOrderID:   o.RenewalOfOrderID,
+		IsRenewed:          o.IsRenewed,
+		RenewedOrderID:     o.RenewedOrderID,
+	}
+	if len(o.Requests) > 0 {
+		f.RequestID = o.Requests[0].ID
+		f.RequestStatus = o.Requests[0].Status
+	}
+	return f
+}
+
 // Refresh reads the current facts of the tracked orders that matter for the
 // next plan, in bulk. Orders that may have changed status (in flight) or
 // whose renewal window opens within 7 days (or has opened) are listed by id,
@@ -40,10 +64,11 @@ var deadStatuses = []string{string(state.StatusRevoked), string(state.StatusReje
 // console shows up as drift at the same cost per 1000 orders; the answer is
 // usually empty. Orders of names absent from the manifests (orphans), dead
 // orders and orders of unknown outcome are not asked about. 10,000 tracked
-// orders cost at most 11 calls.
-func Refresh(ctx context.Context, l OrderLister, st *state.State, certs []*spec.Certificate, now time.Time) (map[int64]certcentral.Order, RefreshStats, error) {
+// orders cost at most 11 calls. The orders come back as state.OrderFacts
+// (FactsFromOrder), so that planning never sees the client's types.
+func Refresh(ctx context.Context, l OrderLister, st *state.State, certs []*spec.Certificate, now time.Time) (map[int64]state.OrderFacts, RefreshStats, error) {
 	var stats RefreshStats
-	facts := map[int64]certcentral.Order{}
+	facts := map[int64]state.OrderFacts{}
 	if st == nil {
 		return facts, stats, nil
 	}
@@ -62,9 +87,9 @@ func Refresh(ctx context.Context, l OrderLister, st *state.State, certs []*spec.
 			if err != nil {
 				return fmt.Errorf("list %d tracked orders (ids %d..%d): %w", n, chunk[0], chunk[n-1], err)
 			}
-			for _, o := range orders {
-				if asked[o.ID] {
-					facts[o.ID] = o
+			for i := range orders {
+				if o := &orders[i]; asked[o.ID] {
+					facts[o.ID] = FactsFromOrder(o)
 				}
 			}
 		}

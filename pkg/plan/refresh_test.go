@@ -105,7 +105,7 @@ func TestRefresh10kOrdersInFewCalls(t *testing.T) {
 	if len(p.Drift) != 2 {
 		t.Errorf("drift entries = %d, want 2", len(p.Drift))
 	}
-	if c := p.Changes[5]; c.Action != state.ActionCreate || c.Predecessor != 100005 {
+	if c := p.Changes[5]; c.Action != ActionCreate || c.Predecessor != 100005 {
 		t.Errorf("revoked order: %s predecessor %d", c.Action, c.Predecessor)
 	}
 }
@@ -157,5 +157,28 @@ func TestRefreshEmptyAndErrors(t *testing.T) {
 	}
 	if len(f.calls) != 1 {
 		t.Errorf("refresh went on after a failure: %d calls", len(f.calls))
+	}
+}
+
+// FactsFromOrder is the one conversion from the client's order to the facts
+// planning and the state use; it carries every field and invents no status.
+func TestFactsFromOrder(t *testing.T) {
+	o := &certcentral.Order{
+		ID: 7, Status: "issued", AlternativeOrderID: "cpkey",
+		OrderValidFrom: "2026-01-01", OrderValidTill: "2027-01-01",
+		IsRenewed: true, RenewedOrderID: 8, RenewalOfOrderID: 6,
+		Certificate: certcentral.OrderCertificate{ID: 70, ValidFrom: "2026-01-02", ValidTill: "2026-07-20"},
+		Requests:    []certcentral.Request{{ID: 71, Status: "approved"}, {ID: 72, Status: "pending"}},
+	}
+	want := state.OrderFacts{
+		OrderID: 7, AlternativeOrderID: "cpkey", RequestID: 71, RequestStatus: "approved", Status: state.StatusIssued,
+		CertificateID: 70, OrderValidFrom: "2026-01-01", OrderValidTill: "2027-01-01", ValidFrom: "2026-01-02",
+		ValidTill: "2026-07-20", RenewalOfOrderID: 6, IsRenewed: true, RenewedOrderID: 8,
+	}
+	if got := FactsFromOrder(o); got != want {
+		t.Errorf("FactsFromOrder = %+v, want %+v", got, want)
+	}
+	if got := FactsFromOrder(&certcentral.Order{ID: 9}); got.Status != "" {
+		t.Errorf("an order without a status got status %q", got.Status)
 	}
 }

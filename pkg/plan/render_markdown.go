@@ -1,10 +1,9 @@
 package plan
 
 import (
+	"fmt"
 	"io"
 	"strings"
-
-	"github.com/certplan/certplan/pkg/state"
 )
 
 // MarkdownMarker opens every markdown plan so that CI can find and update
@@ -26,6 +25,9 @@ const (
 // rows, list items and details that do not fit are left out and counted, and
 // the summary line and table header are always present.
 func RenderMarkdown(w io.Writer, p *Plan) error {
+	if err := checkActions(p); err != nil {
+		return fmt.Errorf("render plan: %w", err)
+	}
 	m := mdWriter{limit: MarkdownLimit - markdownReserve}
 	head := MarkdownMarker + "\n### certplan plan\n\n" + SummaryLine(p) + "\n"
 	if b := BlockedLine(p); b != "" {
@@ -62,7 +64,7 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 
 	var detailed []*Change
 	for _, c := range rows {
-		if c.Action == state.ActionCreate || c.Action == state.ActionRenew {
+		if c.Action.TouchesCertCentral() {
 			detailed = append(detailed, c)
 		}
 	}
@@ -112,14 +114,14 @@ func (m *mdWriter) omitted(n int, singular, plural string) {
 }
 
 func tableRow(c *Change) string {
-	reasons := strings.Join(c.Reasons, "; ")
-	if c.Action == state.ActionNoOp && c.Status != "" {
+	reasons := strings.Join(messages(c.Reasons), "; ")
+	if c.Action == ActionNoOp && c.Status != "" {
 		reasons = c.Status
 	}
 	return "| `" + c.Name + "` | `" + string(c.Product) + "` | " + actionSymbol(c) + " " + actionWord(c) + " | " + mdCell(reasons) + " |\n"
 }
 
-// detailsBlock is a collapsible diff of one create or renew.
+// detailsBlock is a collapsible diff of one change that touches CertCentral.
 func detailsBlock(c *Change) string {
 	var body strings.Builder
 	if c.AlternativeOrderID != "" {

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/certplan/certplan/pkg/spec"
-	"github.com/certplan/certplan/pkg/state"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -123,7 +122,7 @@ func TestRenderMarkdownHugePlan(t *testing.T) {
 					names[j] = fmt.Sprintf("host-%d.%s.example.com", j, name)
 				}
 				p.Changes = append(p.Changes, Change{
-					Name: name, Product: spec.SecureSiteFlex, Action: state.ActionCreate, Reasons: []string{"new certificate"},
+					Name: name, Product: spec.SecureSiteFlex, Action: ActionCreate, Reasons: []Reason{{Code: ReasonNewCertificate, Message: "new certificate"}},
 					AlternativeOrderID: AlternativeOrderID(name, spec.SecureSiteFlex, "sha256:x", "initial"),
 					Diff: []DiffEntry{
 						{Path: "certificate.common_name", After: name + ".example.com"},
@@ -184,7 +183,7 @@ func TestRenderMarkdownSmallPlanOmitsNothing(t *testing.T) {
 		t.Error("a small plan should not omit anything")
 	}
 	for _, c := range p.Changes {
-		if c.Action != state.ActionNoOp && !strings.Contains(out, "<summary>"+actionSymbol(&c)+" "+c.Name+":") {
+		if c.Action != ActionNoOp && !strings.Contains(out, "<summary>"+actionSymbol(&c)+" "+c.Name+":") {
 			t.Errorf("no details block for %s", c.Name)
 		}
 	}

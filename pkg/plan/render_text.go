@@ -2,10 +2,9 @@ package plan
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"strings"
-
-	"github.com/certplan/certplan/pkg/state"
 )
 
 // ANSI styles, used only when colour is on.
@@ -54,12 +53,15 @@ func (t textWriter) line(parts ...string) {
 // blocked), drift, orphans, and the summary line last. ANSI colour only when
 // color is true.
 func RenderText(w io.Writer, p *Plan, color bool) error {
+	if err := checkActions(p); err != nil {
+		return fmt.Errorf("render plan: %w", err)
+	}
 	t := textWriter{w: bufio.NewWriter(w), color: color}
 	var ordered, notes []*Change
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		switch {
-		case c.Action == state.ActionCreate || c.Action == state.ActionRenew:
+		case c.Action.TouchesCertCentral():
 			ordered = append(ordered, c)
 		case noteworthy(c):
 			notes = append(notes, c)
@@ -69,7 +71,9 @@ func RenderText(w io.Writer, p *Plan, color bool) error {
 		t.line("certplan will perform the following actions:")
 		for _, c := range ordered {
 			t.line()
-			t.change(c)
+			if err := t.change(c); err != nil {
+				return fmt.Errorf("render plan: %w", err)
+			}
 		}
 		t.line()
 	}
@@ -102,23 +106,30 @@ func RenderText(w io.Writer, p *Plan, color bool) error {
 	return t.w.Flush()
 }
 
-// change writes one create or renew: heading, reasons, key and diff.
-func (t textWriter) change(c *Change) {
+// change writes one change that touches CertCentral: heading, reasons, key
+// and diff.
+func (t textWriter) change(c *Change) error {
 	sym := actionSymbol(c)
-	verb := "will be created"
+	var verb string
 	detail := string(c.Product)
-	if c.Action == state.ActionRenew {
+	switch c.Action {
+	case ActionCreate:
+		verb = "will be created"
+		if c.Predecessor != 0 {
+			detail += sprintf(", replacing order %d", c.Predecessor)
+		}
+	case ActionRenew:
 		verb = "will be renewed"
 		detail += sprintf(", renewal of order %d", c.RenewalOfOrderID)
-	} else if c.Predecessor != 0 {
-		detail += sprintf(", replacing order %d", c.Predecessor)
+	default:
+		return fmt.Errorf("change %q: the text renderer has no heading for action %q", c.Name, c.Action)
 	}
 	if c.Resuming {
 		detail += ", resuming"
 	}
 	t.line("  ", t.style(t.symbolStyle(sym), sym+" "+c.Name), " ", verb, " (", detail, ")")
 	for _, r := range c.Reasons {
-		t.line("      ", t.style(ansiDim, "# "+r))
+		t.line("      ", t.style(ansiDim, "# "+r.Message))
 	}
 	if c.AlternativeOrderID != "" {
 		t.line("      alternative_order_id = ", jsonText(c.AlternativeOrderID))
@@ -144,4 +155,5 @@ func (t textWriter) change(c *Change) {
 		}
 		t.line("      ", t.style(t.symbolStyle(ds), ds), " ", d.Path, pad, " = ", val)
 	}
+	return nil
 }

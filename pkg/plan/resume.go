@@ -7,65 +7,118 @@ import (
 	"github.com/certplan/certplan/pkg/state"
 )
 
-// resume plans the completion of an interrupted apply: the intent's action
+// resumption is how an interrupted apply is completed: the intent's action
 // with the intent's alternative_order_id, never a recomputed one. When the
 // manifest's shaping fields changed since, the intent's body is resubmitted
-// (with the manifest's secret references) so that the key and the order match;
-// the change is planned once that order is recorded.
-func (pl planner) resume(ch Change, c *spec.Certificate, cur *state.Certificate, rec *state.Record) Change {
-	journaled := "resuming an interrupted apply (intent journaled at " + rec.Time.UTC().Format(time.RFC3339) + ")"
-	product := c.Product
+// (with the manifest's secret references) so that the key and the order
+// match; the change is planned once that order is recorded.
+type resumption struct {
+	action  Action
+	product spec.Product
+	key     string
+	reasons []Reason
+	// specDigest is the intent's when the manifest changed since, else "".
+	specDigest string
+	// body is the request to submit.
+	body      map[string]any
+	renewalOf int64
+}
+
+// resumeProblem says why an interrupted apply cannot be resumed safely.
+type resumeProblem struct {
+	status string
+	why    Reason
+	// keyKnown: found after the intent's product and key were taken, which
+	// the blocked change then shows.
+	keyKnown bool
+}
+
+// resumptionOf works out how to complete g.interrupted, or why only a
+// person can (problem non-nil).
+func resumptionOf(g given) (r resumption, problem *resumeProblem) {
+	c, rec := g.manifest, g.interrupted.intent
+	r = resumption{action: g.interrupted.action, product: c.Product, key: rec.AlternativeOrderID, body: c.Order, renewalOf: rec.RenewalOf}
 	if rec.Product != "" {
-		product = spec.Product(rec.Product)
+		r.product = spec.Product(rec.Product)
 	}
-	if product.IsLegacy() {
-		return blocked(ch, "unknown outcome: an interrupted legacy apply may or may not have placed an order; check CertCentral, then run `certplan state set-order "+c.Name+" ID` or `certplan state rm "+c.Name+"`",
-			"legacy v1 orders have no idempotency key, so an interrupted one cannot be resumed safely")
+	if r.product.IsLegacy() {
+		return r, &resumeProblem{
+			status: "unknown outcome: an interrupted legacy apply may or may not have placed an order; check CertCentral, then run `certplan state set-order " + c.Name + " ID` or `certplan state rm " + c.Name + "`",
+			why:    reason(ReasonInterruptedLegacy, "legacy v1 orders have no idempotency key, so an interrupted one cannot be resumed safely"),
+		}
 	}
 	if rec.AlternativeOrderID == "" {
-		return blocked(ch, "cannot resume: the journaled intent has no alternative_order_id; check CertCentral, then run `certplan state set-order "+c.Name+" ID`",
-			"an interrupted apply cannot be resumed without its key")
+		return r, &resumeProblem{
+			status: "cannot resume: the journaled intent has no alternative_order_id; check CertCentral, then run `certplan state set-order " + c.Name + " ID`",
+			why:    reason(ReasonInterruptedWithoutKey, "an interrupted apply cannot be resumed without its key"),
+		}
 	}
+	r.reasons = []Reason{reason(ReasonResuming, "resuming an interrupted apply (intent journaled at %s)", rec.Time.UTC().Format(time.RFC3339))}
+	if rec.SpecDigest == "" || (rec.SpecDigest == g.specDigest && r.product == c.Product) {
+		return r, nil
+	}
+	if rec.Request == nil {
+		return r, &resumeProblem{keyKnown: true,
+			status: "cannot resume: the manifest changed since the interrupted apply and the journal has no request body; restore the manifest to resume",
+			why:    reason(ReasonInterruptedWithoutRequest, "an interrupted apply cannot be resumed with a different manifest"),
+		}
+	}
+	body, missing := intentBody(rec.Request, spec.SecretRefs(c.Order))
+	if missing != "" {
+		return r, &resumeProblem{keyKnown: true,
+			status: "cannot resume: the interrupted order needs the secret at " + missing + ", which the manifest no longer references; restore the reference to resume",
+			why:    reason(ReasonInterruptedWithoutSecret, "an interrupted apply cannot be resumed without its secrets"),
+		}
+	}
+	r.body = body
+	r.specDigest = rec.SpecDigest
+	r.reasons = append(r.reasons, reason(ReasonResumingChangedManifest, "the manifest changed since; the interrupted order is completed as journaled and the change is planned after it"))
+	return r, nil
+}
 
-	ch.Action = rec.Action
+// resumedChange completes ch for a decision that resumes r. A blocked one
+// only shows the intent's product and key.
+func resumedChange(ch Change, g given, r *resumption) Change {
 	ch.Resuming = true
-	ch.Product = product
-	ch.AlternativeOrderID = rec.AlternativeOrderID
-	ch.Reasons = append(ch.Reasons, journaled)
-	body := c.Order
-	if rec.SpecDigest != "" && (rec.SpecDigest != ch.SpecDigest || product != c.Product) {
-		if rec.Request == nil {
-			return blocked(ch, "cannot resume: the manifest changed since the interrupted apply and the journal has no request body; restore the manifest to resume", "an interrupted apply cannot be resumed with a different manifest")
-		}
-		var missing string
-		body, missing = intentBody(rec.Request, spec.SecretRefs(c.Order))
-		if missing != "" {
-			return blocked(ch, "cannot resume: the interrupted order needs the secret at "+missing+", which the manifest no longer references; restore the reference to resume",
-				"an interrupted apply cannot be resumed without its secrets")
-		}
-		ch.SpecDigest = rec.SpecDigest
-		ch.RequestDigest = RequestDigest(body)
-		ch.Reasons = append(ch.Reasons, "the manifest changed since; the interrupted order is completed as journaled and the change is planned after it")
+	ch.Product = r.product
+	ch.AlternativeOrderID = r.key
+	if ch.Blocked {
+		return ch
 	}
-	setRequest(&ch, body, cur != nil || rec.Action == state.ActionRenew)
-
-	switch ch.Action {
-	case state.ActionRenew:
-		ch.Predecessor = rec.RenewalOf
-		ch.RenewalOfOrderID = rec.RenewalOf
+	if r.specDigest != "" {
+		ch.SpecDigest = r.specDigest
+	}
+	cur := g.current
+	setRequest(&ch, r.body, cur != nil || r.action == ActionRenew)
+	switch r.action {
+	case ActionRenew:
+		ch.Predecessor = r.renewalOf
+		ch.RenewalOfOrderID = r.renewalOf
 		if cur != nil {
 			ch.OrderID = cur.OrderID
-			ch.Diff = diffBodies(cur.Request, body)
+			ch.Diff = diffBodies(cur.Request, r.body)
 		} else {
-			ch.Diff = diffBodies(nil, body)
+			ch.Diff = diffBodies(nil, r.body)
 		}
 	default:
 		if cur != nil && cur.Status.Dead() {
 			ch.Predecessor = cur.OrderID
 		}
-		ch.Diff = diffBodies(nil, body)
+		ch.Diff = diffBodies(nil, r.body)
 	}
 	return ch
+}
+
+// resumedAction is the plan action that completes an interrupted intent of
+// the journal's kind a; only create and renew intents are resumed.
+func resumedAction(a state.Action) (Action, bool) {
+	switch a {
+	case state.ActionCreate:
+		return ActionCreate, true
+	case state.ActionRenew:
+		return ActionRenew, true
+	}
+	return "", false
 }
 
 // intentBody copies a journaled body and puts the manifest's secret

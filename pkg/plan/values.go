@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/certplan/certplan/pkg/state"
 )
 
 // longString is the length above which a string value (a CSR, say) is shown
@@ -64,11 +62,18 @@ func diffSymbol(d DiffEntry) string {
 // ordered, "No changes. 43 certificates up to date."
 func SummaryLine(p *Plan) string {
 	s := p.Summary
-	line := sprintf("Plan: %d to create, %d to renew, %d unchanged.", s.Create, s.Renew, s.NoOp)
-	if s.Create == 0 && s.Renew == 0 {
-		line = sprintf("No changes. %d %s up to date.", s.NoOp-s.Blocked, plural(int64(s.NoOp-s.Blocked), "certificate"))
+	var parts []string
+	ordered := 0
+	for _, a := range AllActions() {
+		if a.TouchesCertCentral() {
+			parts = append(parts, sprintf("%d to %s", s.Count(a), a))
+			ordered += s.Count(a)
+		}
 	}
-	return line
+	if ordered == 0 {
+		return sprintf("No changes. %d %s up to date.", s.NoOp-s.Blocked, plural(int64(s.NoOp-s.Blocked), "certificate"))
+	}
+	return "Plan: " + strings.Join(parts, ", ") + sprintf(", %d unchanged.", s.NoOp)
 }
 
 // BlockedLine says how many certificates need a person, or "" when none.
@@ -87,7 +92,7 @@ func BlockedLine(p *Plan) string {
 // noteworthy reports whether a change is worth listing: anything ordered, and
 // no-ops with something to say (pending, blocked, non-shaping changes).
 func noteworthy(c *Change) bool {
-	return c.Action != state.ActionNoOp || c.Blocked || len(c.Reasons) > 0
+	return c.Action != ActionNoOp || c.Blocked || len(c.Reasons) > 0
 }
 
 // actionWord describes a change's action for people.
@@ -96,20 +101,16 @@ func actionWord(c *Change) string {
 	case c.Blocked:
 		return "no-op (blocked)"
 	case c.Resuming:
-		return string(c.Action) + " (resuming)"
+		return c.Action.String() + " (resuming)"
 	}
-	return string(c.Action)
+	return c.Action.String()
 }
 
-// actionSymbol is the one-character marker of a change.
+// actionSymbol is the one-character marker of a change: "!" when blocked,
+// else its action's symbol.
 func actionSymbol(c *Change) string {
-	switch {
-	case c.Blocked:
+	if c.Blocked {
 		return "!"
-	case c.Action == state.ActionCreate:
-		return "+"
-	case c.Action == state.ActionRenew:
-		return "~"
 	}
-	return "="
+	return c.Action.Symbol()
 }

@@ -27,7 +27,8 @@ func (s *Server) SetFaults(f Faults) { s.faults.set(f) }
 // Faults returns the active faults; Burst429 and DropAfterCommit are what is left.
 func (s *Server) Faults() Faults { return s.faults.get() }
 
-// Approve issues an order waiting for approval (status needs_approval or pending).
+// Approve issues an order waiting for approval (status needs_approval or
+// pending), or the reissue a reissue_pending order waits for.
 func (s *Server) Approve(orderID int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -35,11 +36,40 @@ func (s *Server) Approve(orderID int64) error {
 	if o == nil {
 		return fmt.Errorf("approve order %d: no such order", orderID)
 	}
+	if p := o.pendingReissue(); p != nil {
+		if err := s.issueReissue(o, p, s.clockLocked()); err != nil {
+			return fmt.Errorf("approve reissue of order %d: %w", orderID, err)
+		}
+		s.changed()
+		return nil
+	}
 	if o.Status != statusNeedsApproval && o.Status != statusPending {
 		return fmt.Errorf("approve order %d: status is %s, not needs_approval or pending", orderID, o.Status)
 	}
 	if err := s.issue(o, s.clockLocked()); err != nil {
 		return fmt.Errorf("approve order %d: %w", orderID, err)
+	}
+	s.changed()
+	return nil
+}
+
+// Reject rejects what an order waits for: its pending reissue (the order
+// goes back to issued with its current certificate), or the order itself
+// (status and request rejected).
+func (s *Server) Reject(orderID int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.st.get(orderID)
+	if o == nil {
+		return fmt.Errorf("reject order %d: no such order", orderID)
+	}
+	switch p := o.pendingReissue(); {
+	case p != nil:
+		rejectReissue(o, p)
+	case o.Status == statusNeedsApproval || o.Status == statusPending:
+		o.Status, o.RequestStatus, o.AutoApproveAt = statusRejected, requestRejected, time.Time{}
+	default:
+		return fmt.Errorf("reject order %d: nothing awaits approval (status %s)", orderID, o.Status)
 	}
 	s.changed()
 	return nil
@@ -72,12 +102,32 @@ func (s *Server) SetStatus(orderID int64, status string) error {
 	return nil
 }
 
-// AdvanceClock moves the simulator clock forward (or back, for negative d).
+// AdvanceClock moves the simulator clock forward (or back, for negative d)
+// and processes the events that became due (delayed approvals,
+// auto-reissues), each at its own time.
 func (s *Server) AdvanceClock(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st.ClockSkew += d
 	s.changed()
+	s.advance(s.clockLocked())
+}
+
+// SetClock sets the simulator time to t (the clock runs on from there) and
+// processes the events that became due.
+func (s *Server) SetClock(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.ClockSkew = t.Sub(s.now())
+	s.changed()
+	s.advance(s.clockLocked())
+}
+
+// tick processes the events due by now; every API request calls it.
+func (s *Server) tick() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advance(s.clockLocked())
 }
 
 // Now returns the simulator time (Options.Now plus the clock offset).
@@ -124,6 +174,19 @@ func (s *Server) adminApprove(w http.ResponseWriter, r *http.Request) {
 	s.writeOrder(w, id)
 }
 
+func (s *Server) adminReject(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		adminError(w, http.StatusNotFound, codeNotFoundOrder, "order id must be a positive integer")
+		return
+	}
+	if err := s.Reject(id); err != nil {
+		adminError(w, s.adminStatusFor(id), "cannot_reject", err.Error())
+		return
+	}
+	s.writeOrder(w, id)
+}
+
 func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(r, "id")
 	if !ok {
@@ -157,7 +220,8 @@ func (s *Server) adminStatusFor(id int64) int {
 func (s *Server) writeOrder(w http.ResponseWriter, id int64) {
 	s.mu.Lock()
 	now := s.clockLocked()
-	v := s.view(s.st.get(id), now)
+	s.advance(now)
+	v := s.infoView(s.st.get(id), now)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, contentJSON, v)
 }
@@ -177,14 +241,35 @@ func (s *Server) adminGetClock(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, contentJSON, s.clockState())
 }
 
-// adminClock is POST /_sim/clock {"advance":"720h"} or {"offset":"-24h"}.
+// adminClock is POST /_sim/clock with one of {"advance":"720h"} (add to the
+// offset), {"offset":"-24h"} (set the offset) or
+// {"now":"2027-01-01T00:00:00Z"} (set the time).
 func (s *Server) adminClock(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Advance string `json:"advance"`
 		Offset  string `json:"offset"`
+		Now     string `json:"now"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&req); err != nil || (req.Advance == "") == (req.Offset == "") {
-		adminError(w, http.StatusBadRequest, codeBadRequestFormat, `want {"advance":"720h"} or {"offset":"720h"}`)
+	const want = `want one of {"advance":"720h"}, {"offset":"720h"} or {"now":"2027-01-01T00:00:00Z"}`
+	err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&req)
+	set := 0
+	for _, v := range []string{req.Advance, req.Offset, req.Now} {
+		if v != "" {
+			set++
+		}
+	}
+	if err != nil || set != 1 {
+		adminError(w, http.StatusBadRequest, codeBadRequestFormat, want)
+		return
+	}
+	if req.Now != "" {
+		t, err := time.Parse(time.RFC3339, req.Now)
+		if err != nil {
+			adminError(w, http.StatusBadRequest, "invalid_value:clock", fmt.Sprintf("%q is not an RFC 3339 time such as 2027-01-01T00:00:00Z", req.Now))
+			return
+		}
+		s.SetClock(t)
+		writeJSON(w, http.StatusOK, contentJSON, s.clockState())
 		return
 	}
 	val := req.Advance + req.Offset
@@ -199,6 +284,7 @@ func (s *Server) adminClock(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.st.ClockSkew = d
 		s.changed()
+		s.advance(s.clockLocked())
 		s.mu.Unlock()
 	}
 	writeJSON(w, http.StatusOK, contentJSON, s.clockState())

@@ -8,7 +8,9 @@ import (
 )
 
 func TestApprovalManual(t *testing.T) {
-	s := newSim(t, Options{Approval: ApprovalManual})
+	// Without the 2026 date caps, so that a late certificate can reach the
+	// order's end (TestSecureSiteDateCaps covers the caps).
+	s := newSim(t, Options{Approval: ApprovalManual, Caps: noDateCaps})
 	resp := s.place("ssl_securesite_flex", secureSiteBody(t))
 	if resp.Requests[0].Status != "pending" || resp.CertificateID != 0 || len(resp.CertificateChain) != 0 {
 		t.Fatalf("manual approval response: %+v", resp)

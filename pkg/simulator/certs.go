@@ -19,7 +19,7 @@ func (s *Server) downloadCertificate(w http.ResponseWriter, r *http.Request) {
 	if ok {
 		o = s.st.getByCertificate(id)
 	}
-	s.download(w, r, o, "no certificate with id "+r.PathValue("id"))
+	s.download(w, r, o, id, "no certificate with id "+r.PathValue("id"))
 }
 
 // downloadByOrder is GET /certificate/download/order/{id}/format/{format}.
@@ -30,19 +30,24 @@ func (s *Server) downloadByOrder(w http.ResponseWriter, r *http.Request) {
 	if ok {
 		o = s.st.get(id)
 	}
-	s.download(w, r, o, "no order with id "+r.PathValue("id"))
+	s.download(w, r, o, 0, "no order with id "+r.PathValue("id"))
 }
 
-// download renders the order's certificate in the requested format. It is
-// called with s.mu held and releases it.
-func (s *Server) download(w http.ResponseWriter, r *http.Request, o *order, notFound string) {
+// download renders a certificate of the order in the requested format: the
+// one with certID, or the order's current one for 0. It is called with s.mu
+// held and releases it.
+func (s *Server) download(w http.ResponseWriter, r *http.Request, o *order, certID int64, notFound string) {
 	if o == nil {
 		s.mu.Unlock()
 		writeErrors(w, apiV2, http.StatusNotFound, apiError{Code: codeNotFoundCertificate, Message: notFound})
 		return
 	}
 	s.settle(o, s.clockLocked())
-	leaf, status := o.Cert, o.Status
+	c := o.current()
+	if certID != 0 {
+		c, _ = o.cert(certID)
+	}
+	leaf, status := c.Cert, o.Status
 	inter, root := s.ca.inter.Raw, s.ca.root.Raw
 	s.mu.Unlock()
 	if len(leaf) == 0 {
@@ -94,8 +99,9 @@ func (s *Server) certificateChain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.settle(o, s.clockLocked())
-	issued := len(o.Cert) > 0
-	full := s.chain(o)
+	c, _ := o.cert(id)
+	issued := c.issued()
+	full := s.chainOf(c.cn, c.Cert)
 	status := o.Status
 	s.mu.Unlock()
 	if !issued {

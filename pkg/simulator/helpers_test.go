@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/certplan/certplan/pkg/lifecycle"
 )
 
 // testNow is the fake clock's start: every date in these tests derives from it.
@@ -46,6 +48,11 @@ func (c *fakeClock) Add(d time.Duration) {
 }
 
 const testKey = "test-key"
+
+// noDateCaps turns the dated public TLS caps off: Secure Site certificates
+// get the order pages' 397 days at most, as before 2026-02-24. Tests written
+// against those rules use it; the caps have their own tests.
+var noDateCaps = lifecycle.Caps{}
 
 // sim is a simulator behind an httptest server.
 type sim struct {

@@ -76,7 +76,9 @@ func TestIssuanceTLS(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newSim(t, Options{})
+			// The order pages' rules without the 2026 date caps
+			// (TestSecureSiteDateCaps covers those).
+			s := newSim(t, Options{Caps: noDateCaps})
 			resp := s.place(tc.product, tc.body)
 			if resp.Requests[0].Status != "approved" || resp.CertificateID == 0 {
 				t.Fatalf("immediate issuance: request %+v certificate_id %d", resp.Requests, resp.CertificateID)

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/certplan/certplan/pkg/lifecycle"
 )
 
 // Limit is one rolling rate-limit window: at most Requests per Window, per API key.
@@ -169,7 +171,16 @@ type Options struct {
 
 	Faults Faults
 
+	// Caps are the public TLS certificate caps by issuance date, applied to
+	// Secure Site certificates (first and reissued): nil = lifecycle.DefaultCaps();
+	// an empty non-nil table = no date caps, only the order pages' 397 days.
+	Caps lifecycle.Caps
+
 	StateFile string           // persist orders and the CA; "" = memory only
 	Now       func() time.Time // clock; default time.Now; the admin clock offset is added
-	Logger    io.Writer        // optional request log (method, path, status, duration)
+	// ClockStart, when set, is the simulator time at start: the clock offset
+	// becomes ClockStart - Now(), replacing a persisted one. The clock runs on
+	// from there.
+	ClockStart time.Time
+	Logger     io.Writer // optional request log (method, path, status, duration)
 }

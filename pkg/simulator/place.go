@@ -121,6 +121,11 @@ func (s *Server) commitV2(p placement, body map[string]any, fam product.Family, 
 		CSR:                p.csrPEM,
 		Organization:       p.org.name,
 		SubjectEmail:       p.subjectEmail,
+		AutoReissue:        p.autoReissue,
+		AutoRenew:          p.autoRenew,
+	}
+	if o.tls() {
+		o.PurchasedNames = sanNames(o.CommonName, o.DNSNames)
 	}
 	var newOrg *certcentral.IDRef
 	if p.org.id == 0 {

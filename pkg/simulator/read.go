@@ -42,7 +42,7 @@ func (s *Server) orderInfo(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.clockLocked()
 	s.settle(o, now)
-	v := s.view(o, now)
+	v := s.infoView(o, now)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, contentJSON, v)
 }
@@ -219,7 +219,7 @@ func (s *Server) alternateOrders(w http.ResponseWriter, r *http.Request) {
 	out := []certcentral.AlternateOrder{}
 	for _, o := range s.st.byAlternativeID(altID) {
 		s.settle(o, now)
-		out = append(out, certcentral.AlternateOrder{OrderID: o.ID, CertificateID: o.CertificateID, Status: o.Status})
+		out = append(out, certcentral.AlternateOrder{OrderID: o.ID, CertificateID: o.current().id, Status: o.Status})
 	}
 	s.mu.Unlock()
 	if len(out) == 0 && s.opts.AlternateLookup404 {

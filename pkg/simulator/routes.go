@@ -26,6 +26,9 @@ func (s *Server) routes() http.Handler {
 	}
 	v2("POST", "/order/certificate/{product}", s.placeOrder)
 	v2("GET", "/order/certificate/{id}", s.orderInfo)
+	v2("POST", "/order/certificate/{id}/reissue", s.reissueOrder)
+	v2("GET", "/order/certificate/{id}/reissue", s.listReissues)
+	v2("PUT", "/order/certificate/{id}/auto-reissue", s.setAutoReissue)
 	v2("GET", "/order/certificate", s.listOrders)
 	v2("GET", "/order/alternate/{altid}", s.alternateOrders)
 	v2("GET", "/certificate/{id}/download/format/{format}", s.downloadCertificate)
@@ -41,6 +44,7 @@ func (s *Server) routes() http.Handler {
 	admin("GET /_sim/faults", s.adminGetFaults)
 	admin("POST /_sim/faults", s.adminSetFaults)
 	admin("POST /_sim/orders/{id}/approve", s.adminApprove)
+	admin("POST /_sim/orders/{id}/reject", s.adminReject)
 	admin("POST /_sim/orders/{id}/status", s.adminStatus)
 	admin("GET /_sim/clock", s.adminGetClock)
 	admin("POST /_sim/clock", s.adminClock)
@@ -121,6 +125,7 @@ func (s *Server) wrap(route string, dialect api, h http.HandlerFunc) http.Handle
 			s.tooMany(rec, dialect, v.retryAfter, wait, true)
 			return
 		}
+		s.tick()
 		h(rec, r)
 	})
 }

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/certplan/certplan/pkg/lifecycle"
 )
 
 // ServeConfig runs a simulator on a TCP address, as `certplan simulator` does.
@@ -107,6 +109,14 @@ func printBanner(w io.Writer, addr string, o Options) {
 	fmt.Fprintf(w, "v1 account id: %s\n", account)
 	fmt.Fprintf(w, "admin API: %s/_sim/ (loopback only)\n", base)
 	fmt.Fprintf(w, "approval: %s; rate limits: %s; state: %s\n", approval, limits, state)
+	caps := lifecycle.DefaultCaps().String() + " (DigiCert's dates)"
+	if o.Caps != nil {
+		caps = o.Caps.String()
+	}
+	fmt.Fprintf(w, "Secure Site certificate caps (days by issuance date): %s\n", caps)
+	if !o.ClockStart.IsZero() {
+		fmt.Fprintf(w, "clock: started at %s\n", o.ClockStart.UTC().Format(time.RFC3339))
+	}
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 			fmt.Fprintf(w, "warning: %s is not a loopback address; the simulator is a test double, not a server to expose\n", host)

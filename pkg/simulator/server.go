@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/product"
 )
 
@@ -20,10 +22,15 @@ type Server struct {
 	persist *persister // nil without a state file
 	logMu   sync.Mutex
 
-	mu    sync.Mutex // guards st and ca
+	mu    sync.Mutex // guards st, ca and events
 	st    *store
 	ca    *ca
 	close sync.Once
+
+	caps   lifecycle.Caps
+	events eventQueue // time-driven work: delayed approvals, auto-reissues
+	// dirty is set by changed(): an order changed, so its next event may be earlier.
+	dirty atomic.Bool
 }
 
 // v2Products are the products POST /order/certificate/{product} accepts.
@@ -60,6 +67,13 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("rate limit %s: want a positive request count and window", l)
 		}
 	}
+	caps := opts.Caps
+	if caps == nil {
+		caps = lifecycle.DefaultCaps()
+	}
+	if err := caps.Validate(); err != nil {
+		return nil, fmt.Errorf("certificate caps: %w", err)
+	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -71,6 +85,7 @@ func New(opts Options) (*Server, error) {
 		faults:  newFaultState(opts.Faults),
 		stats:   newStats(),
 		st:      newStore(),
+		caps:    caps,
 	}
 	if opts.StateFile != "" {
 		loaded, ca, err := loadState(opts.StateFile)
@@ -81,6 +96,10 @@ func New(opts Options) (*Server, error) {
 			s.st, s.ca = loaded, ca
 		}
 	}
+	if !opts.ClockStart.IsZero() {
+		s.st.ClockSkew = opts.ClockStart.Sub(now())
+	}
+	s.dirty.Store(true) // loaded orders may have work due
 	if s.ca == nil {
 		if s.ca, err = newCA(s.clock()); err != nil {
 			return nil, fmt.Errorf("simulator CA: %w", err)
@@ -125,8 +144,10 @@ func (s *Server) CACertPEM() []byte {
 	return []byte(pemCert(s.ca.root.Raw))
 }
 
-// changed marks the state dirty for the persister. Callers hold s.mu or not; it is lock-free.
+// changed marks the state dirty for the persister, and the event queue for a
+// rescan. Callers hold s.mu or not; it is lock-free.
 func (s *Server) changed() {
+	s.dirty.Store(true)
 	if s.persist != nil {
 		s.persist.markDirty()
 	}

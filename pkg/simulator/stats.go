@@ -17,6 +17,8 @@ type Stats struct {
 	Dropped         int            `json:"dropped"`           // responses dropped after commit
 	Unauthorized    int            `json:"unauthorized"`      // 401s
 	OrdersPlaced    int            `json:"orders_placed"`     // orders committed (v2 and v1)
+	ReissuesPlaced  int            `json:"reissues_placed"`   // reissue requests committed through the API
+	AutoReissues    int            `json:"auto_reissues"`     // reissues requested by auto_reissue
 }
 
 type stats struct {

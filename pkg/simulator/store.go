@@ -71,6 +71,18 @@ type order struct {
 	CertNotAfter    time.Time `json:"cert_not_after,omitzero"`
 	IssuedAt        time.Time `json:"issued_at,omitzero"`
 	ResponseDropped bool      `json:"response_dropped,omitempty"`
+
+	// Plans: the fields above describe the first (primary) certificate; later
+	// certificates of the order are Reissues, in request order.
+	AutoReissue bool       `json:"auto_reissue,omitempty"`
+	AutoRenew   bool       `json:"auto_renew,omitempty"`
+	Reissues    []*reissue `json:"reissues,omitempty"`
+	// RevokeAt is when the primary certificate is revoked because a later
+	// reissue removed or changed names (zero: never).
+	RevokeAt time.Time `json:"revoke_at,omitzero"`
+	// PurchasedNames are the names paid for: the order's, then names added by
+	// reissues (billed pro rata). Nil in state files from before reissues.
+	PurchasedNames []string `json:"purchased_names,omitempty"`
 }
 
 func (o *order) family() product.Family {
@@ -102,16 +114,62 @@ type ReceivedOrder struct {
 	CreatedAt          time.Time      `json:"created_at"`
 	// ResponseDropped is true when DropAfterCommit swallowed the response.
 	ResponseDropped bool `json:"response_dropped,omitempty"`
+
+	// CurrentCertificateID is the certificate order info shows: the newest
+	// issued reissue, else CertificateID (the first certificate).
+	CurrentCertificateID int64     `json:"current_certificate_id"`
+	OrderValidTill       time.Time `json:"order_valid_till"`
+	AutoReissue          bool      `json:"auto_reissue,omitempty"`
+	AutoRenew            bool      `json:"auto_renew,omitempty"`
+	// RevokeAt is when the first certificate gets revoked after a reissue
+	// that removed or changed names.
+	RevokeAt time.Time         `json:"revoke_at,omitzero"`
+	Reissues []ReceivedReissue `json:"reissues,omitempty"`
+}
+
+// ReceivedReissue is the admin view of one reissue of an order: requested
+// through the API (Body as received) or by auto-reissue (Auto).
+type ReceivedReissue struct {
+	CertificateID   int64          `json:"certificate_id"`
+	RequestID       int64          `json:"request_id"`
+	Status          string         `json:"status"` // pending, issued, rejected
+	RequestStatus   string         `json:"request_status"`
+	Auto            bool           `json:"auto,omitempty"`
+	Body            map[string]any `json:"body,omitempty"`
+	CommonName      string         `json:"common_name"`
+	DNSNames        []string       `json:"dns_names,omitempty"`
+	CSR             string         `json:"csr"`
+	CreatedAt       time.Time      `json:"created_at"`
+	IssuedAt        time.Time      `json:"issued_at,omitzero"`
+	NotAfter        time.Time      `json:"not_after,omitzero"`
+	RevokeAt        time.Time      `json:"revoke_at,omitzero"`
+	ReceiptID       string         `json:"receipt_id"`
+	ResponseDropped bool           `json:"response_dropped,omitempty"`
 }
 
 func (o *order) received() ReceivedOrder {
-	return ReceivedOrder{
+	out := ReceivedOrder{
 		ID: o.ID, Product: string(o.Product), AlternativeOrderID: o.AlternativeOrderID,
 		Legacy: o.Legacy, Body: deepCopy(o.Body).(map[string]any), Status: o.Status,
 		RequestStatus: o.RequestStatus, CertificateID: o.CertificateID,
 		RenewalOfOrderID: o.RenewalOfOrderID, RenewedOrderID: o.RenewedOrderID,
 		CreatedAt: o.CreatedAt, ResponseDropped: o.ResponseDropped,
+		CurrentCertificateID: o.current().id, OrderValidTill: o.OrderValidTill,
+		AutoReissue: o.AutoReissue, AutoRenew: o.AutoRenew, RevokeAt: o.RevokeAt,
 	}
+	for _, r := range o.Reissues {
+		rr := ReceivedReissue{
+			CertificateID: r.CertificateID, RequestID: r.RequestID, Status: r.Status, RequestStatus: r.RequestStatus,
+			Auto: r.Auto, CommonName: r.CommonName, DNSNames: append([]string(nil), r.DNSNames...), CSR: r.CSR,
+			CreatedAt: r.CreatedAt, IssuedAt: r.IssuedAt, NotAfter: r.NotAfter, RevokeAt: r.RevokeAt,
+			ReceiptID: r.ReceiptID, ResponseDropped: r.ResponseDropped,
+		}
+		if r.Body != nil {
+			rr.Body = deepCopy(r.Body).(map[string]any)
+		}
+		out.Reissues = append(out.Reissues, rr)
+	}
+	return out
 }
 
 // redacted is what card numbers and CVVs become in stored bodies.
@@ -174,6 +232,9 @@ func (s *store) index() {
 	for _, o := range s.Orders {
 		s.byID[o.ID] = o
 		s.byCert[o.CertificateID] = o
+		for _, r := range o.Reissues {
+			s.byCert[r.CertificateID] = o
+		}
 	}
 	if s.Domains == nil {
 		s.Domains = map[string]int64{}
@@ -235,12 +296,18 @@ func (s *store) byAlternativeID(altID string) []*order {
 	return out
 }
 
-// byThumbprint returns the order whose certificate has this SHA-1 thumbprint.
+// byThumbprint returns the order with a certificate (primary or reissued)
+// that has this SHA-1 thumbprint.
 func (s *store) byThumbprint(tp string) *order {
 	tp = strings.ToUpper(strings.ReplaceAll(tp, ":", ""))
 	for _, o := range s.Orders {
 		if o.CertThumbprint != "" && o.CertThumbprint == tp {
 			return o
+		}
+		for _, r := range o.Reissues {
+			if r.Thumbprint != "" && r.Thumbprint == tp {
+				return o
+			}
 		}
 	}
 	return nil

@@ -22,6 +22,9 @@ type placement struct {
 	renewalOf  int64
 	org        organizationRef
 
+	autoReissue bool // Secure Site only: the product with plans
+	autoRenew   bool
+
 	// document signing
 	subjectName  string
 	subjectEmail string
@@ -82,7 +85,8 @@ func tlsOrder(body obj, fam product.Family, now time.Time, p *placement) {
 	p.certLife = till.Sub(now) // private SSL: the certificate is valid as long as the order
 	if fam == product.FamilySecureSite {
 		p.certLife = certLifetime(cert, now, till, orderOK)
-		body.intRange("auto_reissue", false, 0, 1, "allowed values: 0 or 1")
+		v, _ := body.intRange("auto_reissue", false, 0, 1, "allowed values: 0 or 1")
+		p.autoReissue = v == 1
 		body.oneOf("dcv_method", false, "email", "dns-txt-token", "dns-cname-token", "http-token")
 		body.boolean("apply_cr_discount")
 		body.str("serial_number", false)
@@ -90,7 +94,8 @@ func tlsOrder(body obj, fam product.Family, now time.Time, p *placement) {
 		body.intRange("server_licenses", false, 1, 1<<31-1, "must be a positive integer")
 		body.str("certificate_dcv_scope", false)
 	}
-	body.intRange("auto_renew", false, 0, 1, "allowed values: 0 or 1")
+	renew, _ := body.intRange("auto_renew", false, 0, 1, "allowed values: 0 or 1")
+	p.autoRenew = renew == 1
 	body.str("custom_renewal_message", false)
 	body.boolean("disable_renewal_notifications")
 	body.boolean("disable_ct")

@@ -61,7 +61,7 @@ func BenchmarkLoad10k(b *testing.B) {
 	}
 	done := cpuMeter(b)
 	for b.Loop() {
-		if _, err := Load(path); err != nil {
+		if _, err := load(path); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -83,7 +83,7 @@ func BenchmarkLoadReplay1kOnto10k(b *testing.B) {
 	writeJournal(&testing.T{}, path, recs...)
 	done := cpuMeter(b)
 	for b.Loop() {
-		l, err := Load(path)
+		l, err := load(path)
 		if err != nil || l.Replayed != 2000 {
 			b.Fatal(err)
 		}
@@ -93,7 +93,7 @@ func BenchmarkLoadReplay1kOnto10k(b *testing.B) {
 
 // One writer: each Append is a write and an fsync.
 func BenchmarkJournalAppend(b *testing.B) {
-	j, err := OpenJournal(b.TempDir() + "/certplan.state.json")
+	j, err := openJournal(b.TempDir() + "/certplan.state.json")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func BenchmarkJournalAppend(b *testing.B) {
 
 // Concurrent writers (apply --parallelism): Appends share fsyncs.
 func BenchmarkJournalAppendParallel8(b *testing.B) {
-	j, err := OpenJournal(b.TempDir() + "/certplan.state.json")
+	j, err := openJournal(b.TempDir() + "/certplan.state.json")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func crashJournal() []Record {
 // that Commit and further appends carry on from.
 func TestCrashAtEveryJournalByte(t *testing.T) {
 	src := tempState(t)
-	j := openJournal(t, src)
+	j := openTestJournal(t, src)
 	recs := crashJournal()
 	for i := range recs {
 		if err := j.Append(recs[i]); err != nil {
@@ -65,7 +65,7 @@ func TestCrashAtEveryJournalByte(t *testing.T) {
 		if err := os.WriteFile(JournalPath(path), prefix, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		l, err := Load(path)
+		l, err := load(path)
 		if err != nil {
 			t.Fatalf("cut at byte %d: Load: %v", cut, err)
 		}
@@ -94,10 +94,10 @@ func TestCrashAtEveryJournalByte(t *testing.T) {
 			continue
 		}
 		dirty = true
-		if err := Commit(path, l); err != nil {
+		if err := commit(path, l); err != nil {
 			t.Fatalf("cut at byte %d: Commit: %v", cut, err)
 		}
-		j, err := OpenJournal(path)
+		j, err := openJournal(path)
 		if err != nil {
 			t.Fatalf("cut at byte %d: OpenJournal: %v", cut, err)
 		}
@@ -105,7 +105,7 @@ func TestCrashAtEveryJournalByte(t *testing.T) {
 			t.Fatal(err)
 		}
 		j.Close()
-		after, err := Load(path)
+		after, err := load(path)
 		if err != nil {
 			t.Fatalf("cut at byte %d: Load after carrying on: %v", cut, err)
 		}

@@ -135,13 +135,39 @@ func describeFrom(c, old *Certificate) {
 	c.Product, c.SpecDigest, c.RequestDigest, c.Request = old.Product, old.SpecDigest, old.RequestDigest, old.Request
 }
 
-// makeCurrent installs c, carrying facts, as name's current order. Orders
-// are identified by id (0 for an unknown-outcome entry, which never enters
-// History). The old current order moves to History; an order in History
-// moves back to current with its original Since. This "move to the end"
-// rule is what makes Fold idempotent.
+// makeCurrent installs c, carrying facts, as name's current order.
+//
+// Entries (the current one and those in History) are identified by order id
+// and certificate id, so that a second certificate on the same order (a
+// reissue) does not overwrite the first. A certificate id of 0 is "not
+// known yet" and matches any certificate of the same order; it never
+// replaces a known one. Order id 0 is an unknown-outcome entry, which never
+// enters History.
+//
+// Facts for the current entry update it in place. Otherwise the current
+// entry moves to the end of History, and an entry already in History comes
+// back to current with its original Since. This "move to the end" rule is
+// what makes Fold idempotent.
+//
+// Facts without a certificate id for an order that is not current, while
+// History holds several certificates of that order, are ambiguous: they go
+// to the least recently current one. certplan does not write such facts (an
+// order's certificate id, once known, is never reported as unknown again),
+// and Fold is idempotent for every journal without them.
 func (s *State) makeCurrent(name string, old, c *Certificate, action Action, facts OrderFacts, at time.Time) {
 	at = at.UTC()
+	back := -1 // the History entry that becomes current again
+	if old != nil && !sameEntry(old.OrderID, old.CertificateID, facts) {
+		back = historyIndex(old.History, facts)
+	}
+	if facts.CertificateID == 0 {
+		switch {
+		case old != nil && back < 0 && sameEntry(old.OrderID, old.CertificateID, facts):
+			facts.CertificateID = old.CertificateID
+		case back >= 0:
+			facts.CertificateID = old.History[back].CertificateID
+		}
+	}
 	c.Action = action
 	c.OrderID = facts.OrderID
 	c.AlternativeOrderID = facts.AlternativeOrderID
@@ -155,7 +181,7 @@ func (s *State) makeCurrent(name string, old, c *Certificate, action Action, fac
 	c.ValidTill = facts.ValidTill
 	c.UpdatedAt = at
 
-	if old != nil && old.OrderID == facts.OrderID {
+	if old != nil && sameEntry(old.OrderID, old.CertificateID, facts) {
 		c.Since = old.Since
 		c.History = old.History
 		c.StatusSince = old.StatusSince
@@ -170,8 +196,8 @@ func (s *State) makeCurrent(name string, old, c *Certificate, action Action, fac
 	c.StatusSince = &at
 	if old != nil {
 		var hist []HistoryEntry
-		for _, h := range old.History {
-			if facts.OrderID != 0 && h.OrderID == facts.OrderID {
+		for i, h := range old.History {
+			if i == back {
 				c.Since = h.At // back to current: it has been ours since then
 				continue
 			}
@@ -183,6 +209,35 @@ func (s *State) makeCurrent(name string, old, c *Certificate, action Action, fac
 		c.History = hist
 	}
 	s.Certificates[name] = c
+}
+
+// sameEntry reports whether an entry for (orderID, certID) is the one facts
+// are about: the same order, and the same certificate where both are known.
+func sameEntry(orderID, certID int64, facts OrderFacts) bool {
+	return orderID == facts.OrderID && (certID == 0 || facts.CertificateID == 0 || certID == facts.CertificateID)
+}
+
+// historyIndex finds the History entry facts are about: the one with the
+// same order and certificate id (0 included), else the first (least
+// recently current) one of the same order where either certificate id is
+// not known; -1 if none, and always for order 0.
+func historyIndex(hist []HistoryEntry, facts OrderFacts) int {
+	if facts.OrderID == 0 {
+		return -1
+	}
+	loose := -1
+	for i, h := range hist {
+		if h.OrderID != facts.OrderID {
+			continue
+		}
+		if h.CertificateID == facts.CertificateID {
+			return i
+		}
+		if loose < 0 && sameEntry(h.OrderID, h.CertificateID, facts) {
+			loose = i
+		}
+	}
+	return loose
 }
 
 func historyEntry(c *Certificate) HistoryEntry {

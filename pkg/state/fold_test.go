@@ -2,11 +2,16 @@ package state
 
 import (
 	"bytes"
+	"flag"
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
+
+var many = flag.Bool("many", false, "run the random idempotency tests 300,000 times each")
 
 func req(name string) map[string]any {
 	return map[string]any{"certificate": map[string]any{"common_name": name + ".example.com"}}
@@ -177,6 +182,43 @@ func TestFold(t *testing.T) {
 			wantChanged: true,
 		},
 		{
+			name:    "a second certificate on the same order keeps the first in history",
+			initial: withShop1,
+			recs:    []Record{outcome("shop", ActionCreate, "k1", 20, reissued(1, 11, "k1"))},
+			want: map[string]*Certificate{"shop": func() *Certificate {
+				c := created("shop", "k1", reissued(1, 11, "k1"), ActionCreate, 20, 20)
+				c.History = []HistoryEntry{shop1Hist}
+				return c
+			}()},
+			wantChanged: true,
+		},
+		{
+			name:    "an unknown certificate id does not replace a known one",
+			initial: withShop1,
+			recs:    []Record{outcome("shop", ActionCreate, "k1", 9, pendingFacts(1, "k1"))},
+			want: map[string]*Certificate{"shop": func() *Certificate {
+				c := created("shop", "k1", pendingFacts(1, "k1"), ActionCreate, 1, 9)
+				c.CertificateID = 10
+				return c
+			}()},
+			wantChanged: true,
+		},
+		{
+			name:    "an earlier certificate of the order comes back with its since",
+			initial: withShop1,
+			recs: []Record{
+				outcome("shop", ActionCreate, "k1", 20, reissued(1, 11, "k1")),
+				outcome("shop", ActionCreate, "k1", 30, issued(1, "k1")),
+			},
+			want: map[string]*Certificate{"shop": func() *Certificate {
+				c := created("shop", "k1", issued(1, "k1"), ActionCreate, 1, 30)
+				c.History = []HistoryEntry{{Action: ActionCreate, OrderID: 1, AlternativeOrderID: "k1", Status: StatusIssued,
+					CertificateID: 11, ValidTill: "2027-09-01", At: at(20)}}
+				return c
+			}()},
+			wantChanged: true,
+		},
+		{
 			name:    "invalid records are skipped",
 			initial: New,
 			recs: []Record{
@@ -239,6 +281,29 @@ func TestFold(t *testing.T) {
 
 func ptrFacts(f OrderFacts) *OrderFacts { return &f }
 
+// fmtRecs lists records one a line, for failure messages.
+func fmtRecs(recs []Record) string {
+	var b strings.Builder
+	for _, r := range recs {
+		fmt.Fprintf(&b, "  %s %s %s %s key=%q", r.Time.Format("15:04"), r.Type, r.Name, r.Action, r.AlternativeOrderID)
+		if r.Order != nil {
+			fmt.Fprintf(&b, " order=%d cert=%d %s till=%q", r.Order.OrderID, r.Order.CertificateID, r.Order.Status, r.Order.ValidTill)
+		}
+		if r.Unknown || r.NothingCreated {
+			fmt.Fprintf(&b, " unknown=%v nothing_created=%v", r.Unknown, r.NothingCreated)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// reissued is order id's second certificate, certID, valid for longer.
+func reissued(id, certID int64, key string) OrderFacts {
+	f := issued(id, key)
+	f.CertificateID, f.ValidFrom, f.ValidTill = certID, "2026-09-01", "2027-09-01"
+	return f
+}
+
 // A crash after the snapshot is written replays the whole journal on top of
 // it; every record sequence must then leave the state as it was.
 func TestFoldIdempotentOnPrefixes(t *testing.T) {
@@ -254,6 +319,13 @@ func TestFoldIdempotentOnPrefixes(t *testing.T) {
 		outcome("legacy", ActionCreate, "", 8, issued(3, "")),
 		outcome("shop", ActionCreate, "k1", 9, issued(1, "k1")),
 		failure("legacy", ActionRenew, "", 10, false, true),
+		// A second and third certificate on order 2 (reissues), facts
+		// without a certificate id, and the first certificate again.
+		outcome("shop", ActionRenew, "k2", 11, reissued(2, 21, "k2")),
+		outcome("shop", ActionRenew, "k2", 12, pendingFacts(2, "k2")),
+		outcome("shop", ActionRenew, "k2", 13, reissued(2, 22, "k2")),
+		outcome("shop", ActionRenew, "k2", 14, issued(2, "k2")),
+		outcome("shop", ActionCreate, "k1", 15, pendingFacts(1, "k1")),
 	}
 	for i := 0; i <= len(recs); i++ {
 		for j := i; j <= len(recs); j++ {
@@ -333,11 +405,15 @@ func TestNamesAndRemove(t *testing.T) {
 // Random record sequences (seeded): folding any of them twice equals once,
 // from an empty state and from one with history.
 func TestFoldIdempotentRandom(t *testing.T) {
+	trials := 3000
+	if *many {
+		trials = 300_000
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
 	statuses := []OrderStatus{StatusPending, StatusIssued, StatusRevoked, StatusNeedsApproval}
 	actions := []Action{ActionCreate, ActionRenew, ActionImport}
-	for trial := 0; trial < 3000; trial++ {
+	for trial := 0; trial < trials; trial++ {
 		n := 1 + rng.IntN(10)
 		recs := make([]Record, n)
 		for i := range recs {
@@ -370,7 +446,68 @@ func TestFoldIdempotentRandom(t *testing.T) {
 				t.Errorf("trial %d: second Fold reported a change", trial)
 			}
 			if twice := mustMarshal(t, s); !bytes.Equal(once, twice) {
-				t.Fatalf("trial %d: not idempotent for %+v:\n%s", trial, recs, cmp.Diff(string(once), string(twice)))
+				t.Fatalf("trial %d: not idempotent for\n%s\nonce:\n%s\ndiff (-once +twice):\n%s", trial, fmtRecs(recs), once, cmp.Diff(string(once), string(twice)))
+			}
+		}
+	}
+}
+
+// Random journals with several certificates per order (reissues), shaped as
+// certplan writes them: times advance, an order's facts have no certificate
+// id until one is known and then one of its known certificates or a new
+// one. Folding any of them twice equals once.
+func TestFoldIdempotentRandomReissues(t *testing.T) {
+	trials := 3000
+	if *many {
+		trials = 300_000
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	statuses := []OrderStatus{StatusPending, StatusIssued, StatusRevoked, StatusReissuePending}
+	actions := []Action{ActionCreate, ActionRenew, ActionImport}
+	orders := map[string][]int64{"shop": {1, 2, 3}, "api": {5, 6, 7}}
+	for trial := 0; trial < trials; trial++ {
+		certs := map[int64][]int64{1: {10}} // known certificates by order (withShop1 has order 1's)
+		n := 1 + rng.IntN(12)
+		recs := make([]Record, n)
+		for i := range recs {
+			name := []string{"shop", "api"}[rng.IntN(2)]
+			r := Record{Name: name, Action: actions[rng.IntN(len(actions))], Time: at(i),
+				AlternativeOrderID: []string{"", "k1", "k2"}[rng.IntN(3)]}
+			switch rng.IntN(5) {
+			case 0:
+				r.Type = RecordIntent
+			case 1, 2, 3:
+				r.Type = RecordOutcome
+				id := orders[name][rng.IntN(3)]
+				f := OrderFacts{OrderID: id, Status: statuses[rng.IntN(len(statuses))]}
+				known := certs[id]
+				switch {
+				case len(known) == 0 && rng.IntN(2) == 0: // not issued yet
+				case len(known) == 0 || rng.IntN(3) == 0: // a new certificate
+					f.CertificateID = id*100 + int64(len(known))
+					certs[id] = append(known, f.CertificateID)
+				default:
+					f.CertificateID = known[rng.IntN(len(known))]
+				}
+				if f.CertificateID != 0 {
+					f.ValidTill = fmt.Sprintf("2027-01-%02d", 1+f.CertificateID%28)
+				}
+				r.Order = &f
+			default:
+				r.Type = RecordFailure
+				r.NothingCreated = rng.IntN(3) == 0
+				r.Unknown = !r.NothingCreated && rng.IntN(2) == 0
+			}
+			recs[i] = r
+		}
+		for _, s := range []*State{New(), withShop1()} {
+			s.Fold(recs)
+			once := mustMarshal(t, s)
+			if s.Fold(recs) {
+				t.Errorf("trial %d: second Fold reported a change", trial)
+			}
+			if twice := mustMarshal(t, s); !bytes.Equal(once, twice) {
+				t.Fatalf("trial %d: not idempotent for\n%s\nonce:\n%s\ndiff (-once +twice):\n%s", trial, fmtRecs(recs), once, cmp.Diff(string(once), string(twice)))
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,9 +14,15 @@ func at(minutes int) time.Time { return t0.Add(time.Duration(minutes) * time.Min
 
 func ptime(t time.Time) *time.Time { return &t }
 
+// intent is an intent as format version 2 writes it: a keyed one is checked
+// by alternate id, a keyless one (legacy v1) cannot be checked.
 func intent(name string, action Action, key string, minute int) Record {
+	check := DupCheckAlternateID
+	if key == "" {
+		check = DupCheckNone
+	}
 	return Record{
-		Type: RecordIntent, Name: name, Action: action, AlternativeOrderID: key,
+		Type: RecordIntent, Name: name, Action: action, AlternativeOrderID: key, DupCheck: check,
 		RequestDigest: "rd-" + key, Product: "ssl_basic", SpecDigest: "sd-" + key,
 		Request: map[string]any{"certificate": map[string]any{"common_name": name + ".example.com"}},
 		Time:    at(minute),
@@ -94,4 +101,19 @@ func writeJournal(t *testing.T, statePath string, recs ...Record) {
 	if err := os.WriteFile(JournalPath(statePath), out, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The file backend's operations on the state at path, as cmd uses them.
+func load(path string) (*Loaded, error) { return NewFileBackend(path).Load(context.Background()) }
+
+func commit(path string, l *Loaded) error {
+	return NewFileBackend(path).Commit(context.Background(), l)
+}
+
+func lockFile(path, op string, timeout time.Duration) (Lock, error) {
+	return NewFileBackend(path).Lock(context.Background(), op, timeout)
+}
+
+func forceUnlockFile(path string) (*LockInfo, error) {
+	return NewFileBackend(path).ForceUnlock(context.Background())
 }

@@ -13,8 +13,8 @@ import (
 	"time"
 )
 
-// Journal is the append-only write-ahead log of an apply: one JSON record
-// per line, each fsynced before Append returns. Open it only while holding
+// Journal is the file backend's append-only write-ahead log of an apply:
+// one JSON record per line, each fsynced before Append returns. Open it only while holding
 // the state lock. It is safe for concurrent use; records are written by one
 // writer at a time and concurrent Appends share fsyncs (group commit).
 type Journal struct {
@@ -33,12 +33,12 @@ type Journal struct {
 	synced int64      // bytes known to be durable (guarded by syncMu)
 }
 
-// OpenJournal opens (creating, 0600) the journal of the state at statePath
+// openJournal opens (creating, 0600) the journal of the state at statePath
 // for appending. An existing journal is checked: a torn last line (a write
 // cut short by a crash) is truncated away so that new records follow the
 // last complete one, and numbering continues after its highest seq. A
 // corrupt line before the last is an error.
-func OpenJournal(statePath string) (*Journal, error) {
+func openJournal(statePath string) (*Journal, error) {
 	path := JournalPath(statePath)
 	j := &Journal{Now: time.Now, path: path}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
@@ -103,7 +103,7 @@ func (j *Journal) Append(rec Record) error {
 	}
 	rec.Seq = j.seq + 1
 	rec.Time = j.now().UTC()
-	if err := rec.Validate(); err != nil {
+	if err := rec.ValidateNew(); err != nil {
 		j.mu.Unlock()
 		return fmt.Errorf("journal %s: refusing record: %w", j.path, err)
 	}

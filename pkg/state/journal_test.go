@@ -22,9 +22,9 @@ func fakeClock() func() time.Time {
 	}
 }
 
-func openJournal(t *testing.T, statePath string) *Journal {
+func openTestJournal(t *testing.T, statePath string) *Journal {
 	t.Helper()
-	j, err := OpenJournal(statePath)
+	j, err := openJournal(statePath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func openJournal(t *testing.T, statePath string) *Journal {
 
 func TestJournalAppend(t *testing.T) {
 	path := tempState(t)
-	j := openJournal(t, path)
+	j := openTestJournal(t, path)
 	recs := []Record{
 		intent("shop", ActionCreate, "k1", 99), // Time is overwritten by Append
 		outcome("shop", ActionCreate, "k1", 99, issued(1, "k1")),
@@ -69,7 +69,7 @@ func TestJournalAppend(t *testing.T) {
 	}
 
 	// Reopening continues the numbering.
-	j = openJournal(t, path)
+	j = openTestJournal(t, path)
 	if err := j.Append(failure("api", ActionCreate, "ka", 0, true, false)); err != nil {
 		t.Fatal(err)
 	}
@@ -82,14 +82,17 @@ func TestJournalAppend(t *testing.T) {
 
 func TestJournalRefusesBadRecords(t *testing.T) {
 	path := tempState(t)
-	j := openJournal(t, path)
+	j := openTestJournal(t, path)
 	defer j.Close()
 	for _, r := range []Record{
 		{Type: RecordIntent, Action: ActionCreate},             // no name
 		{Type: RecordOutcome, Name: "a", Action: ActionCreate}, // no order
 		{Type: "rollback", Name: "a", Action: ActionCreate},    // unknown type
 		{Type: RecordIntent, Name: "a", Action: ActionNoOp},    // not an action apply journals
-		{Type: RecordIntent, Name: "a", Action: ActionCreate, Request: map[string]any{"x": make(chan int)}},
+		{Type: RecordIntent, Name: "a", Action: ActionCreate, DupCheck: DupCheckNone, Request: map[string]any{"x": make(chan int)}},
+		{Type: RecordIntent, Name: "a", Action: ActionCreate, AlternativeOrderID: "k"},                           // names no dup_check
+		{Type: RecordIntent, Name: "a", Action: ActionCreate, DupCheck: DupCheckAlternateID},                     // alternate_id without a key
+		{Type: RecordIntent, Name: "a", Action: ActionCreate, AlternativeOrderID: "k", DupCheck: "serial_match"}, // unknown check
 	} {
 		if err := j.Append(r); err == nil {
 			t.Errorf("Append(%+v) succeeded", r)
@@ -110,7 +113,7 @@ func TestJournalRefusesBadRecords(t *testing.T) {
 
 func TestJournalConcurrentAppend(t *testing.T) {
 	path := tempState(t)
-	j := openJournal(t, path)
+	j := openTestJournal(t, path)
 	const writers, each = 8, 25
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*each)
@@ -206,12 +209,12 @@ func TestOpenJournalTruncatesTornTail(t *testing.T) {
 	f.WriteString(`{"seq":2,"type":"outco`)
 	f.Close()
 
-	j := openJournal(t, path)
+	j := openTestJournal(t, path)
 	if err := j.Append(outcome("a", ActionCreate, "ka", 0, issued(1, "ka"))); err != nil {
 		t.Fatal(err)
 	}
 	j.Close()
-	l, err := Load(path)
+	l, err := load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +232,7 @@ func TestOpenJournalRefusesCorruption(t *testing.T) {
 	if err := os.WriteFile(JournalPath(path), []byte("nonsense\n{}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenJournal(path); err == nil || !strings.Contains(err.Error(), JournalPath(path)+":1") {
+	if _, err := openJournal(path); err == nil || !strings.Contains(err.Error(), JournalPath(path)+":1") {
 		t.Errorf("OpenJournal error = %v, want one naming %s:1", err, JournalPath(path))
 	}
 }
@@ -238,7 +241,7 @@ func TestOpenJournalRefusesCorruption(t *testing.T) {
 // rather than act on a record that may not be on disk.
 func TestJournalWriteErrorIsSticky(t *testing.T) {
 	path := tempState(t)
-	j := openJournal(t, path)
+	j := openTestJournal(t, path)
 	if err := j.Append(intent("a", ActionCreate, "ka", 0)); err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 func mustLoad(t *testing.T, path string) *Loaded {
 	t.Helper()
-	l, err := Load(path)
+	l, err := load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestLoadNothing(t *testing.T) {
 	if l.Exists || l.State.Serial != 0 || len(l.State.Certificates) != 0 || l.Replayed != 0 || len(l.Warnings) != 0 {
 		t.Errorf("Load of nothing = %+v", l)
 	}
-	if err := Commit(path, l); err != nil {
+	if err := commit(path, l); err != nil {
 		t.Fatal(err)
 	}
 	if exists(path) || exists(JournalPath(path)) {
@@ -64,7 +64,7 @@ func TestLoadSnapshotAndJournal(t *testing.T) {
 	}
 	before, _ := os.ReadFile(path)
 
-	if err := Commit(path, l); err != nil {
+	if err := commit(path, l); err != nil {
 		t.Fatal(err)
 	}
 	if l.State.Serial != 8 {
@@ -91,7 +91,7 @@ func TestLoadSnapshotAndJournal(t *testing.T) {
 	}
 	// Nothing changed: a second Commit writes no snapshot and keeps the serial.
 	snap, _ := os.ReadFile(path)
-	if err := Commit(path, again); err != nil {
+	if err := commit(path, again); err != nil {
 		t.Fatal(err)
 	}
 	if after, _ := os.ReadFile(path); !bytes.Equal(snap, after) || again.State.Serial != 8 {
@@ -99,7 +99,7 @@ func TestLoadSnapshotAndJournal(t *testing.T) {
 	}
 
 	// The intent resolves: the journal goes away.
-	j := openJournal(t, path)
+	j := openTestJournal(t, path)
 	if err := j.Append(failure("api", ActionRenew, "ka2", 0, true, false)); err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestLoadSnapshotAndJournal(t *testing.T) {
 	if len(final.Pending) != 0 {
 		t.Errorf("pending = %+v", final.Pending)
 	}
-	if err := Commit(path, final); err != nil {
+	if err := commit(path, final); err != nil {
 		t.Fatal(err)
 	}
 	if exists(JournalPath(path)) || final.State.Serial != 8 {
@@ -123,7 +123,7 @@ func TestCommitCallerChanges(t *testing.T) {
 	}
 	l := mustLoad(t, path)
 	l.State.Remove("api")
-	if err := Commit(path, l); err != nil {
+	if err := commit(path, l); err != nil {
 		t.Fatal(err)
 	}
 	got := mustLoad(t, path)
@@ -141,7 +141,7 @@ func TestJournalOnlyLineageIsStable(t *testing.T) {
 	if l1.State.Lineage != l2.State.Lineage || !isUUID(l1.State.Lineage) || !l1.Exists {
 		t.Fatalf("lineages %s and %s", l1.State.Lineage, l2.State.Lineage)
 	}
-	if err := Commit(path, l1); err != nil {
+	if err := commit(path, l1); err != nil {
 		t.Fatal(err)
 	}
 	l3 := mustLoad(t, path)
@@ -180,7 +180,7 @@ func TestCrashBetweenSnapshotAndJournalRemoval(t *testing.T) {
 	if got := mustMarshal(t, again.State); !bytes.Equal(got, want) {
 		t.Errorf("replaying onto the folded snapshot changed it:\n%s", cmp.Diff(string(want), string(got)))
 	}
-	if err := Commit(path, again); err != nil {
+	if err := commit(path, again); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, want) || exists(JournalPath(path)) {
@@ -204,7 +204,7 @@ func TestCrashInsideSave(t *testing.T) {
 	if l.State.Serial != 7 || l.State.Certificates["a"] == nil {
 		t.Fatalf("Load: serial %d", l.State.Serial)
 	}
-	if err := Commit(path, l); err != nil {
+	if err := commit(path, l); err != nil {
 		t.Fatal(err)
 	}
 	if exists(stale) {
@@ -226,7 +226,7 @@ func TestLoadInterruptedLegacyIntentIsUnknownOutcome(t *testing.T) {
 	if len(l.Warnings) != 1 || !strings.Contains(l.Warnings[0], "certplan state set-order old ORDER_ID") {
 		t.Errorf("Warnings = %q", l.Warnings)
 	}
-	if err := Commit(path, l); err != nil {
+	if err := commit(path, l); err != nil {
 		t.Fatal(err)
 	}
 	after := mustLoad(t, path)
@@ -250,7 +250,7 @@ func TestLoadTornTailAndCorruption(t *testing.T) {
 	if err := os.WriteFile(JournalPath(path), []byte("{\"seq\":1,\n{}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), JournalPath(path)+":1") {
+	if _, err := load(path); err == nil || !strings.Contains(err.Error(), JournalPath(path)+":1") {
 		t.Errorf("Load of a corrupt journal: %v", err)
 	}
 }
@@ -270,18 +270,18 @@ func TestCommitRefusesJournalChangedSinceLoad(t *testing.T) {
 	path := tempState(t)
 	writeJournal(t, path, intent("a", ActionCreate, "ka", 0))
 	l := mustLoad(t, path)
-	j := openJournal(t, path)
+	j := openTestJournal(t, path)
 	j.Append(outcome("a", ActionCreate, "ka", 0, issued(1, "ka")))
 	j.Close()
-	err := Commit(path, l)
+	err := commit(path, l)
 	if err == nil || !strings.Contains(err.Error(), "changed since the state was loaded") {
 		t.Fatalf("Commit = %v", err)
 	}
 	if exists(path) {
 		t.Errorf("Commit wrote a snapshot despite the refusal")
 	}
-	if err := Commit(path, nil); err == nil {
-		t.Error("Commit(nil) succeeded")
+	if err := commit(path, nil); err == nil {
+		t.Error("commit(nil) succeeded")
 	}
 }
 
@@ -291,10 +291,70 @@ func TestCommitSaveFailureKeepsJournal(t *testing.T) {
 	writeJournal(t, path, intent("a", ActionCreate, "ka", 0), outcome("a", ActionCreate, "ka", 1, issued(1, "ka")))
 	l := mustLoad(t, path)
 	l.State.Certificates["a"].Request = map[string]any{"f": func() {}}
-	if err := Commit(path, l); err == nil {
+	if err := commit(path, l); err == nil {
 		t.Fatal("Commit of an unencodable state succeeded")
 	}
 	if !exists(JournalPath(path)) || exists(path) || l.State.Serial != 0 {
 		t.Errorf("failed Commit: journal kept %v, snapshot written %v, serial %d", exists(JournalPath(path)), exists(path), l.State.Serial)
+	}
+}
+
+// Load decides "unknown outcome" from the intent's duplicate check, not from
+// a missing key: a keyless reissue intent (csr_match) is resumable, and
+// records written by format version 1, which name no check, are read as
+// version 1 read them.
+func TestLoadInterruptedIntentByDupCheck(t *testing.T) {
+	tests := []struct {
+		name        string
+		key         string
+		check       DupCheck
+		wantPending bool
+	}{
+		{"v2 alternate_id", "k1", DupCheckAlternateID, true},
+		{"v2 csr_match without a key (reissue)", "", DupCheckCSRMatch, true},
+		{"v2 none (legacy)", "", DupCheckNone, false},
+		{"v1 record with a key", "k1", "", true},
+		{"v1 record without a key (legacy)", "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := tempState(t)
+			in := intent("c", ActionCreate, tt.key, 0)
+			in.DupCheck = tt.check
+			writeJournal(t, path, in)
+			l := mustLoad(t, path)
+			p, pending := l.Pending["c"]
+			if pending != tt.wantPending {
+				t.Fatalf("pending = %v (%+v), want %v", pending, p, tt.wantPending)
+			}
+			c := l.State.Certificates["c"]
+			if tt.wantPending {
+				if c != nil || len(l.Warnings) != 0 || p.DuplicateCheck() == DupCheckNone {
+					t.Errorf("resumable intent: certificate %+v, warnings %q, check %q", c, l.Warnings, p.DuplicateCheck())
+				}
+				return
+			}
+			if c == nil || c.Status != StatusUnknownOutcome || len(l.Warnings) != 1 {
+				t.Errorf("uncheckable intent: certificate %+v, warnings %q; want unknown_outcome and a warning", c, l.Warnings)
+			}
+		})
+	}
+}
+
+func TestRecordDuplicateCheck(t *testing.T) {
+	tests := []struct {
+		rec  Record
+		want DupCheck
+	}{
+		{Record{Type: RecordIntent, AlternativeOrderID: "k"}, DupCheckAlternateID},
+		{Record{Type: RecordIntent}, DupCheckNone},
+		{Record{Type: RecordOutcome, Order: &OrderFacts{AlternativeOrderID: "k"}}, DupCheckAlternateID},
+		{Record{Type: RecordIntent, DupCheck: DupCheckCSRMatch}, DupCheckCSRMatch},
+		{Record{Type: RecordIntent, AlternativeOrderID: "k", DupCheck: DupCheckNone}, DupCheckNone},
+	}
+	for _, tt := range tests {
+		if got := tt.rec.DuplicateCheck(); got != tt.want {
+			t.Errorf("%+v: DuplicateCheck() = %q, want %q", tt.rec, got, tt.want)
+		}
 	}
 }

@@ -32,23 +32,26 @@ type LockInfo struct {
 	Version   string    `json:"version"` // certplan version
 }
 
-// Lock is a held state lock: an OS lock (flock) on LockPath(statePath), kept
-// until Release or process exit, with the holder's LockInfo written into the
-// same file.
-type Lock struct {
-	Info LockInfo
-	// TookOver is the lock-info a previous holder left behind when it died
+// fileLock is a held file lock: an OS lock (flock) on LockPath(statePath),
+// kept until Release or process exit, with the holder's LockInfo written
+// into the same file.
+type fileLock struct {
+	info LockInfo
+	// tookOver is the lock-info a previous holder left behind when it died
 	// without releasing (the OS released its lock); nil otherwise.
-	TookOver *LockInfo
+	tookOver *LockInfo
 
 	path string
 	mu   sync.Mutex
 	f    *os.File
 }
 
-// LockedError is returned by Acquire when another process holds the lock.
+func (l *fileLock) Info() LockInfo      { return l.info }
+func (l *fileLock) TookOver() *LockInfo { return l.tookOver }
+
+// LockedError is returned by Backend.Lock when another process holds the lock.
 type LockedError struct {
-	Path   string // the state file
+	Name   string // the backend's display name (the state file's path)
 	Holder LockInfo
 	Waited time.Duration
 }
@@ -75,15 +78,7 @@ func (e *LockedError) Error() string {
 		waited = fmt.Sprintf(" (waited %s)", e.Waited)
 	}
 	return fmt.Sprintf("state %s is locked by %s%s: wait for it to finish or raise --lock-timeout; "+
-		"if that process is gone for good, run `certplan force-unlock`", e.Path, holder, waited)
-}
-
-// Acquire takes the lock of the state at statePath for operation. While
-// another process holds it, it polls until timeout (0: tries once) and then
-// returns a *LockedError naming the holder. A lock-info left by a holder
-// that died is taken over and reported in Lock.TookOver.
-func Acquire(ctx context.Context, statePath, operation string, timeout time.Duration) (*Lock, error) {
-	return defaultLocker.acquire(ctx, statePath, operation, timeout)
+		"if that process is gone for good, run `certplan force-unlock`", e.Name, holder, waited)
 }
 
 // locker holds the clock and poll interval, injectable for tests.
@@ -106,7 +101,11 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func (lk locker) acquire(ctx context.Context, statePath, operation string, timeout time.Duration) (*Lock, error) {
+// acquire takes the lock of the state at statePath for operation. While
+// another process holds it, it polls until timeout (0: tries once) and then
+// returns a *LockedError naming the holder. A lock-info left by a holder
+// that died is taken over and reported in TookOver.
+func (lk locker) acquire(ctx context.Context, statePath, operation string, timeout time.Duration) (*fileLock, error) {
 	start := lk.now()
 	for {
 		l, holder, err := tryLock(statePath, operation, lk.now)
@@ -115,7 +114,7 @@ func (lk locker) acquire(ctx context.Context, statePath, operation string, timeo
 		}
 		waited := lk.now().Sub(start)
 		if timeout <= 0 || waited >= timeout {
-			return nil, &LockedError{Path: statePath, Holder: holder, Waited: waited}
+			return nil, &LockedError{Name: statePath, Holder: holder, Waited: waited}
 		}
 		if err := lk.sleep(ctx, min(lk.poll, timeout-waited)); err != nil {
 			return nil, fmt.Errorf("waiting for the lock of state %s: %w", statePath, err)
@@ -125,7 +124,7 @@ func (lk locker) acquire(ctx context.Context, statePath, operation string, timeo
 
 // tryLock makes one attempt. It returns the lock, or the holder's info when
 // another process has it, or an error when locking itself failed.
-func tryLock(statePath, operation string, now func() time.Time) (*Lock, LockInfo, error) {
+func tryLock(statePath, operation string, now func() time.Time) (*fileLock, LockInfo, error) {
 	path := LockPath(statePath)
 	// A holder removes the file when it releases; a waiter may then hold a
 	// lock on the removed file. Retry until the locked file is the one at path.
@@ -146,11 +145,11 @@ func tryLock(statePath, operation string, now func() time.Time) (*Lock, LockInfo
 			f.Close()
 			continue
 		}
-		l := &Lock{path: path, f: f, Info: newLockInfo(operation, now())}
+		l := &fileLock{path: path, f: f, info: newLockInfo(operation, now())}
 		if prev, ok := readLockInfo(f); ok {
-			l.TookOver = &prev
+			l.tookOver = &prev
 		}
-		if err := writeLockInfo(f, l.Info); err != nil {
+		if err := writeLockInfo(f, l.info); err != nil {
 			l.Release()
 			return nil, LockInfo{}, fmt.Errorf("write lock-info to %s: %w", path, err)
 		}
@@ -160,7 +159,7 @@ func tryLock(statePath, operation string, now func() time.Time) (*Lock, LockInfo
 }
 
 // Release removes the lock file and releases the OS lock. It is idempotent.
-func (l *Lock) Release() error {
+func (l *fileLock) Release() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {
@@ -181,15 +180,15 @@ func (l *Lock) Release() error {
 	return err
 }
 
-// ForceUnlock clears the lock of the state at statePath and returns the
+// forceUnlock clears the lock of the state at statePath and returns the
 // lock-info it removed (nil if the state was not locked). Because the OS
-// releases a dead process's lock by itself, Acquire already takes over such
-// locks; ForceUnlock is for the rest: a holder on another host (a shared
+// releases a dead process's lock by itself, Lock already takes over such
+// locks; forceUnlock is for the rest: a holder on another host (a shared
 // filesystem) or a lock held by an unrelated process that inherited it. It
 // refuses while the holder named in the lock-info is a live process on this
 // host: stop that process instead. Breaking a live lock unlinks the lock
 // file, so the old holder keeps a lock on a file nobody else uses any more.
-func ForceUnlock(statePath string) (*LockInfo, error) {
+func forceUnlock(statePath string) (*LockInfo, error) {
 	path := LockPath(statePath)
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {

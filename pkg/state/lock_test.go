@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 }
 
 func holdLock(path string) int {
-	l, err := Acquire(context.Background(), path, "apply", 0)
+	l, err := lockFile(path, "apply", 0)
 	if err != nil {
 		fmt.Println("error:", err)
 		return 1
@@ -42,9 +42,9 @@ func holdLock(path string) int {
 	return 0
 }
 
-func mustAcquire(t *testing.T, path, op string) *Lock {
+func mustAcquire(t *testing.T, path, op string) Lock {
 	t.Helper()
-	l, err := Acquire(context.Background(), path, op, 0)
+	l, err := lockFile(path, op, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func mustAcquire(t *testing.T, path, op string) *Lock {
 func TestAcquireTwiceInOneProcess(t *testing.T) {
 	path := tempState(t)
 	l := mustAcquire(t, path, "apply")
-	if l.TookOver != nil || l.Info.PID != os.Getpid() || l.Info.Operation != "apply" || !isUUID(l.Info.ID) || l.Info.Host == "" || l.Info.Who == "" {
+	if l.TookOver() != nil || l.Info().PID != os.Getpid() || l.Info().Operation != "apply" || !isUUID(l.Info().ID) || l.Info().Host == "" || l.Info().Who == "" {
 		t.Errorf("lock = %+v", l)
 	}
 	if m := fileMode(t, LockPath(path)); m != 0o600 {
@@ -62,20 +62,20 @@ func TestAcquireTwiceInOneProcess(t *testing.T) {
 	}
 	var onDisk LockInfo
 	data, _ := os.ReadFile(LockPath(path))
-	if err := json.Unmarshal(data, &onDisk); err != nil || onDisk.ID != l.Info.ID {
+	if err := json.Unmarshal(data, &onDisk); err != nil || onDisk.ID != l.Info().ID {
 		t.Errorf("lock-info on disk: %v %s", err, data)
 	}
 
-	_, err := Acquire(context.Background(), path, "plan", 0)
+	_, err := lockFile(path, "plan", 0)
 	var le *LockedError
 	if !errors.As(err, &le) {
 		t.Fatalf("second Acquire: %v, want a *LockedError", err)
 	}
-	if le.Holder.ID != l.Info.ID || le.Path != path {
+	if le.Holder.ID != l.Info().ID || le.Name != path {
 		t.Errorf("holder = %+v", le.Holder)
 	}
 	msg := err.Error()
-	for _, want := range []string{path, "pid " + strconv.Itoa(os.Getpid()), `"apply"`, "since ", l.Info.Host, "--lock-timeout", "certplan force-unlock"} {
+	for _, want := range []string{path, "pid " + strconv.Itoa(os.Getpid()), `"apply"`, "since ", l.Info().Host, "--lock-timeout", "certplan force-unlock"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q does not mention %q", msg, want)
 		}
@@ -91,8 +91,8 @@ func TestAcquireTwiceInOneProcess(t *testing.T) {
 		t.Error("Release left the lock file")
 	}
 	l2 := mustAcquire(t, path, "plan")
-	if l2.TookOver != nil {
-		t.Errorf("took over %+v after a clean release", l2.TookOver)
+	if l2.TookOver() != nil {
+		t.Errorf("took over %+v after a clean release", l2.TookOver())
 	}
 	l2.Release()
 }
@@ -157,8 +157,8 @@ func TestAcquireGetsTheLockWhenReleased(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Release()
-	if *sleeps != 3 || l.TookOver != nil || l.Info.Operation != "plan" || !l.Info.Created.Equal(t0.Add(3*time.Second)) {
-		t.Errorf("after %d sleeps: %+v took over %+v", *sleeps, l.Info, l.TookOver)
+	if *sleeps != 3 || l.TookOver() != nil || l.Info().Operation != "plan" || !l.Info().Created.Equal(t0.Add(3*time.Second)) {
+		t.Errorf("after %d sleeps: %+v took over %+v", *sleeps, l.Info(), l.TookOver())
 	}
 }
 
@@ -190,14 +190,14 @@ func TestAcquireTakesOverStaleLockInfo(t *testing.T) {
 	writeLockFile(t, path, stale)
 	l := mustAcquire(t, path, "plan")
 	defer l.Release()
-	if l.TookOver == nil || *l.TookOver != stale {
-		t.Errorf("TookOver = %+v, want %+v", l.TookOver, stale)
+	if l.TookOver() == nil || *l.TookOver() != stale {
+		t.Errorf("TookOver = %+v, want %+v", l.TookOver(), stale)
 	}
 }
 
 func TestForceUnlock(t *testing.T) {
 	t.Run("not locked", func(t *testing.T) {
-		info, err := ForceUnlock(tempState(t))
+		info, err := forceUnlockFile(tempState(t))
 		if info != nil || err != nil {
 			t.Errorf("= %v, %v", info, err)
 		}
@@ -206,7 +206,7 @@ func TestForceUnlock(t *testing.T) {
 		path := tempState(t)
 		stale := LockInfo{ID: "x", Host: "elsewhere", PID: 42, Operation: "apply", Created: t0}
 		writeLockFile(t, path, stale)
-		info, err := ForceUnlock(path)
+		info, err := forceUnlockFile(path)
 		if err != nil || info == nil || *info != stale || exists(LockPath(path)) {
 			t.Errorf("= %+v, %v; file left: %v", info, err, exists(LockPath(path)))
 		}
@@ -215,11 +215,11 @@ func TestForceUnlock(t *testing.T) {
 		path := tempState(t)
 		l := mustAcquire(t, path, "apply")
 		defer l.Release()
-		info, err := ForceUnlock(path)
+		info, err := forceUnlockFile(path)
 		if err == nil || !strings.Contains(err.Error(), "running process") || !strings.Contains(err.Error(), strconv.Itoa(os.Getpid())) {
 			t.Fatalf("ForceUnlock of a live lock: %v", err)
 		}
-		if info == nil || info.ID != l.Info.ID || !exists(LockPath(path)) {
+		if info == nil || info.ID != l.Info().ID || !exists(LockPath(path)) {
 			t.Errorf("info %+v; lock file kept: %v", info, exists(LockPath(path)))
 		}
 	})
@@ -236,19 +236,19 @@ func TestForceUnlock(t *testing.T) {
 		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Acquire(context.Background(), path, "plan", 0); err == nil {
+		if _, err := lockFile(path, "plan", 0); err == nil {
 			t.Fatal("Acquire succeeded while the lock is held")
 		}
-		info, err := ForceUnlock(path)
+		info, err := forceUnlockFile(path)
 		if err != nil || info == nil || *info != remote {
 			t.Fatalf("ForceUnlock = %+v, %v", info, err)
 		}
-		l, err := Acquire(context.Background(), path, "plan", 0)
+		l, err := lockFile(path, "plan", 0)
 		if err != nil {
 			t.Fatalf("Acquire after force-unlock: %v", err)
 		}
-		if l.TookOver != nil {
-			t.Errorf("TookOver = %+v on a fresh lock file", l.TookOver)
+		if l.TookOver() != nil {
+			t.Errorf("TookOver = %+v on a fresh lock file", l.TookOver())
 		}
 		l.Release()
 	})
@@ -274,12 +274,12 @@ func TestLockAcrossProcesses(t *testing.T) {
 	}
 
 	cmd, done := start()
-	_, err := Acquire(context.Background(), path, "plan", 0)
+	_, err := lockFile(path, "plan", 0)
 	var le *LockedError
 	if !errors.As(err, &le) || le.Holder.PID != cmd.Process.Pid || le.Holder.Operation != "apply" {
 		t.Fatalf("Acquire while a helper holds the lock: %v", err)
 	}
-	if _, err := ForceUnlock(path); err == nil {
+	if _, err := forceUnlockFile(path); err == nil {
 		t.Error("ForceUnlock broke the lock of a live process on this host")
 	}
 
@@ -296,8 +296,8 @@ func TestLockAcrossProcesses(t *testing.T) {
 	if err != nil || sleeps == 0 {
 		t.Fatalf("waiting for a releasing helper: %v after %d polls", err, sleeps)
 	}
-	if l.TookOver != nil {
-		t.Errorf("took over %+v from a clean release", l.TookOver)
+	if l.TookOver() != nil {
+		t.Errorf("took over %+v from a clean release", l.TookOver())
 	}
 	l.Release()
 	cmd.Wait()
@@ -308,18 +308,18 @@ func TestLockAcrossProcesses(t *testing.T) {
 	pid := cmd.Process.Pid
 	cmd.Process.Kill()
 	cmd.Wait()
-	l, err = Acquire(context.Background(), path, "plan", 0)
+	l2, err := lockFile(path, "plan", 0)
 	if err != nil {
 		t.Fatalf("Acquire after the holder was killed: %v", err)
 	}
-	defer l.Release()
-	if l.TookOver == nil || l.TookOver.PID != pid || l.TookOver.Operation != "apply" {
-		t.Errorf("TookOver = %+v, want the killed helper (pid %d)", l.TookOver, pid)
+	defer l2.Release()
+	if l2.TookOver() == nil || l2.TookOver().PID != pid || l2.TookOver().Operation != "apply" {
+		t.Errorf("TookOver = %+v, want the killed helper (pid %d)", l2.TookOver(), pid)
 	}
 }
 
 func TestLockedErrorWithoutInfo(t *testing.T) {
-	err := &LockedError{Path: "s.json"}
+	err := &LockedError{Name: "s.json"}
 	if !strings.Contains(err.Error(), "has not written its lock-info yet") {
 		t.Errorf("Error() = %q", err.Error())
 	}

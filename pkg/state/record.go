@@ -21,7 +21,16 @@ func (r Record) Validate() error {
 	default:
 		return fmt.Errorf("%s record for %s has unknown action %q", r.Type, r.Name, r.Action)
 	}
+	switch r.DupCheck {
+	case "", DupCheckAlternateID, DupCheckCSRMatch, DupCheckNone:
+	default:
+		return fmt.Errorf("%s record for %s has unknown dup_check %q (written by a newer certplan?)", r.Type, r.Name, r.DupCheck)
+	}
 	switch r.Type {
+	case RecordIntent:
+		if r.DupCheck == DupCheckAlternateID && r.AlternativeOrderID == "" {
+			return fmt.Errorf("intent for %s has dup_check %q but no alternative_order_id", r.Name, r.DupCheck)
+		}
 	case RecordOutcome:
 		if r.Order == nil {
 			return fmt.Errorf("outcome record for %s has no order", r.Name)
@@ -35,6 +44,33 @@ func (r Record) Validate() error {
 		}
 	}
 	return nil
+}
+
+// ValidateNew checks a record about to be written: Validate, and every
+// intent must name its duplicate check (only records written by format
+// version 1 may lack it).
+func (r Record) ValidateNew() error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if r.Type == RecordIntent && r.DupCheck == "" {
+		return fmt.Errorf("intent for %s names no dup_check (%s, %s or %s)", r.Name, DupCheckAlternateID, DupCheckCSRMatch, DupCheckNone)
+	}
+	return nil
+}
+
+// DuplicateCheck is how this intent is checked for duplicates: its DupCheck,
+// or for a record written by format version 1, which had none, what that
+// version inferred: an intent without a key is a legacy v1 order (none),
+// any other looks its key up (alternate_id).
+func (r Record) DuplicateCheck() DupCheck {
+	switch {
+	case r.DupCheck != "":
+		return r.DupCheck
+	case r.key() == "":
+		return DupCheckNone
+	}
+	return DupCheckAlternateID
 }
 
 // key is the idempotency key a record is about: its alternative_order_id,

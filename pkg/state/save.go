@@ -9,7 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"github.com/certplan/certplan/pkg/atomicfile"
 )
 
 // Marshal renders a snapshot deterministically: sorted map keys, two-space
@@ -35,7 +36,9 @@ func Marshal(s *State) ([]byte, error) {
 // snapshot, if any, is copied to BackupPath; the temporary file is renamed
 // over statePath and the directory fsynced. A crash at any instant leaves
 // either the old or the new snapshot at statePath, never a mix and never
-// none. Save does not change s.Serial: the caller decides it (Commit bumps it).
+// none. Save does not change s.Serial and checks nothing on disk: it writes
+// a snapshot file as given, for tests and tools that make one. Commands go
+// through a Backend, whose Commit takes care of serial, lineage and journal.
 func Save(statePath string, s *State) error {
 	data, err := Marshal(s)
 	if err != nil {
@@ -68,40 +71,9 @@ func writeBackup(statePath string) error {
 
 // replaceFile atomically replaces path with data (mode 0600): temporary file
 // in the same directory, write, fsync, rename, fsync the directory.
-func replaceFile(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, tempPrefix(base))
-	if err != nil {
-		return fmt.Errorf("create a temporary file beside %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	// CreateTemp makes the file 0600, and the rename keeps that mode.
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("rename %s to %s: %w", tmp.Name(), path, err)
-	}
-	return syncDir(dir)
+func replaceFile(path string, data []byte) error {
+	return atomicfile.WriteFile(path, data, atomicfile.Options{Perm: 0o600})
 }
-
-// tempPrefix names temporary files ".<base>.tmp-*": hidden, and recognisable
-// so that removeStaleTemps can clear the ones a killed process left.
-func tempPrefix(base string) string { return "." + base + ".tmp-*" }
 
 // removeStaleTemps deletes temporary files that killed writers of the state
 // at statePath left behind. Only call it while holding the state lock.
@@ -116,7 +88,7 @@ func removeStaleTemps(statePath string) {
 	}
 	var prefixes []string
 	for _, b := range []string{base, filepath.Base(BackupPath(statePath)), filepath.Base(JournalPath(statePath))} {
-		prefixes = append(prefixes, strings.TrimSuffix(tempPrefix(b), "*"))
+		prefixes = append(prefixes, atomicfile.TempPrefix(b))
 	}
 	for _, e := range entries {
 		for _, p := range prefixes {
@@ -128,18 +100,8 @@ func removeStaleTemps(statePath string) {
 }
 
 // syncDir fsyncs a directory so that a rename or a new file in it is durable.
-// Filesystems that cannot fsync a directory (EINVAL) are tolerated.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open directory %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
-		return fmt.Errorf("fsync directory %s: %w", dir, err)
-	}
-	return nil
-}
+// Filesystems that cannot fsync a directory (EINVAL, ENOTSUP) are tolerated.
+func syncDir(dir string) error { return atomicfile.SyncDir(dir) }
 
 // readFileIfExists returns the contents of path, or nil and false when it
 // does not exist.

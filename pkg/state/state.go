@@ -22,14 +22,14 @@ func New() *State {
 
 // VersionError says a state was written by a newer certplan.
 type VersionError struct {
-	File    string // empty when parsed from bytes
+	Name    string // the backend's display name (a file's path); empty when parsed from bytes
 	Version int
 }
 
 func (e *VersionError) Error() string {
 	what := "state"
-	if e.File != "" {
-		what = "state " + e.File
+	if e.Name != "" {
+		what = "state " + e.Name
 	}
 	return fmt.Sprintf("%s has format version %d, this certplan understands up to %d: upgrade certplan",
 		what, e.Version, FormatVersion)
@@ -38,7 +38,8 @@ func (e *VersionError) Error() string {
 // Parse decodes and checks a snapshot. It is strict: unknown fields are
 // errors (a newer certplan adds fields only with a new format version, and an
 // older one must not silently drop them on its next save), a newer version is
-// a *VersionError, and the lineage must be a UUID. Numbers inside request
+// a *VersionError, and the lineage must be a UUID. An older version is
+// upgraded: the result is always in FormatVersion. Numbers inside request
 // bodies stay json.Number, so integers survive a round trip exactly.
 func Parse(data []byte) (*State, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -67,7 +68,19 @@ func Parse(data []byte) (*State, error) {
 	if s.Certificates == nil {
 		s.Certificates = map[string]*Certificate{}
 	}
+	upgrade(&s)
 	return &s, nil
+}
+
+// upgrade brings a snapshot of an older format version to FormatVersion, in
+// memory. Saving it then writes the current version.
+func upgrade(s *State) {
+	if s.Version < 2 {
+		// Version 1 history holds at most one entry per order (version 1
+		// replaced an order's entry when it came back), which version 2
+		// reads as one entry per (order, certificate): nothing to convert.
+		s.Version = 2
+	}
 }
 
 // checkVersion reads only the version of a snapshot and says what is wrong

@@ -100,7 +100,7 @@ func TestParseRoundTrip(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	const lin = `"lineage": "0b6c1f7e-3a52-4d8e-9f11-2c4b5a6d7e80"`
 	tests := []struct{ name, in, want string }{
-		{"newer version", `{"version": 2, "future": true}`, "state has format version 2, this certplan understands up to 1: upgrade certplan"},
+		{"newer version", `{"version": 3, "future": true}`, "state has format version 3, this certplan understands up to 2: upgrade certplan"},
 		{"not JSON", `{"version": 1,`, "not a certplan state"},
 		{"array", `[]`, "not a certplan state"},
 		{"no version", `{` + lin + `}`, `no "version"`},
@@ -138,8 +138,8 @@ func TestLoadRefusesNewerVersion(t *testing.T) {
 	if err := os.WriteFile(path, []byte(`{"version": 3, "lineage": "x", "whatever": {}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Load(path)
-	want := "state " + path + " has format version 3, this certplan understands up to 1: upgrade certplan"
+	_, err := load(path)
+	want := "state " + path + " has format version 3, this certplan understands up to 2: upgrade certplan"
 	if err == nil || err.Error() != want {
 		t.Fatalf("Load error = %v, want %q", err, want)
 	}
@@ -160,7 +160,7 @@ func TestLoadCorruptSnapshotMentionsBackup(t *testing.T) {
 	if err := os.WriteFile(path, []byte(`{"version": 1, "linea`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Load(path)
+	_, err := load(path)
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), BackupPath(path)) {
 		t.Errorf("Load error = %v, want it to name the file and the backup", err)
 	}
@@ -238,5 +238,34 @@ func TestSaveErrorLeavesOldState(t *testing.T) {
 	after, _ := os.ReadFile(path)
 	if !bytes.Equal(before, after) {
 		t.Errorf("a failed Save changed the state file")
+	}
+}
+
+// A version 1 snapshot is read and upgraded: written again, it is the
+// version 2 golden file, byte for byte (only the version differs).
+func TestUpgradeV1Golden(t *testing.T) {
+	v1, err := os.ReadFile(filepath.Join("testdata", "state.v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(v1, []byte(`"version": 1,`)) {
+		t.Fatalf("testdata/state.v1.json is not a version 1 state")
+	}
+	s, err := Parse(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Version != FormatVersion {
+		t.Errorf("parsed version %d, want it upgraded to %d", s.Version, FormatVersion)
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "state.golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustMarshal(t, s); !bytes.Equal(got, want) {
+		t.Errorf("upgraded v1 differs from the v2 golden file (-want +got):\n%s", cmp.Diff(string(want), string(got)))
+	}
+	if diff := cmp.Diff(strings.Replace(string(v1), `"version": 1,`, `"version": 2,`, 1), string(want)); diff != "" {
+		t.Errorf("the v1 and v2 golden files differ in more than the version:\n%s", diff)
 	}
 }

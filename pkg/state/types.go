@@ -1,12 +1,22 @@
 // Package state holds certplan's record of the orders it placed: a deterministic
 // JSON snapshot safe to commit, an append-only write-ahead journal that apply
-// writes, and the lock that guards both.
+// writes, and the lock that guards both. A Backend stores them; FileBackend
+// keeps them in files beside each other, and pkg/state/statetest is the
+// conformance suite every backend passes.
 package state
 
 import "time"
 
-// FormatVersion is the state format this binary writes and the newest it reads.
-const FormatVersion = 1
+// FormatVersion is the state format this binary writes and the newest it
+// reads. Older versions are read and upgraded in memory; the next Commit
+// writes them in this version.
+//
+//   - 1: the first format.
+//   - 2: history entries are identified by order and certificate (a second
+//     certificate on the same order, a reissue, gets its own entry instead of
+//     overwriting the first), and journal intents name their duplicate check
+//     (dup_check). A version 1 certplan must not read either.
+const FormatVersion = 2
 
 // OrderStatus is a CertCentral order status as certplan tracks it.
 type OrderStatus string
@@ -99,7 +109,10 @@ type Certificate struct {
 	History []HistoryEntry `json:"history,omitempty"`
 }
 
-// HistoryEntry is one earlier order of a certificate.
+// HistoryEntry is one earlier order of a certificate, or one earlier
+// certificate of an order that is still current (a reissue). Entries are
+// identified by order id and certificate id; a certificate id of 0 means
+// "not known" and matches any certificate of the same order.
 type HistoryEntry struct {
 	Action             Action      `json:"action"`
 	OrderID            int64       `json:"order_id,omitempty"`
@@ -124,6 +137,24 @@ const (
 	RecordFailure RecordType = "failure"
 )
 
+// DupCheck names how an interrupted intent is checked for a request that
+// may already have reached CertCentral, before it is sent again.
+type DupCheck string
+
+// Duplicate checks.
+const (
+	// DupCheckAlternateID: look the order up by its alternative_order_id
+	// (the intent's key). Orders of v2 products.
+	DupCheckAlternateID DupCheck = "alternate_id"
+	// DupCheckCSRMatch: match the digest of the CSR's public key against the
+	// certificates in the order's reissue list. Reissues, which have no
+	// client key.
+	DupCheckCSRMatch DupCheck = "csr_match"
+	// DupCheckNone: no check is possible (legacy v1 orders). An interrupted
+	// intent with this check has an unknown outcome: a person must resolve it.
+	DupCheckNone DupCheck = "none"
+)
+
 // Record is one line of the write-ahead journal.
 type Record struct {
 	Seq                int64      `json:"seq"`
@@ -132,7 +163,11 @@ type Record struct {
 	Name               string     `json:"name"`
 	Action             Action     `json:"action"`
 	AlternativeOrderID string     `json:"alternative_order_id,omitempty"`
-	RequestDigest      string     `json:"request_digest,omitempty"`
+	// DupCheck is how an interrupted intent is checked for duplicates. Every
+	// intent written by format version 2 names it; records written by
+	// version 1 have none (see Record.DuplicateCheck).
+	DupCheck      DupCheck `json:"dup_check,omitempty"`
+	RequestDigest string   `json:"request_digest,omitempty"`
 
 	// Intent fields.
 	Product    string         `json:"product,omitempty"`

@@ -1,0 +1,78 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// ReasonCode names why a change was planned as it was. Codes are stable:
+// scripts may match on them (`.changes[].reasons[].code` in --format json),
+// whereas the message is for people and may be reworded. docs/plan-format.md
+// lists them all.
+type ReasonCode string
+
+// Reason codes, grouped by the action they explain.
+const (
+	// create
+	ReasonNewCertificate  ReasonCode = "new_certificate"  // the name is not in the state
+	ReasonPredecessorDead ReasonCode = "predecessor_dead" // the current order was rejected, canceled or revoked
+
+	// renew
+	ReasonProductChanged ReasonCode = "product_changed" // the manifest names another product
+	ReasonShapingChanged ReasonCode = "shaping_changed" // a certificate-shaping field changed (one reason per field)
+	ReasonRenewalWindow  ReasonCode = "renewal_window"  // now is inside renewBefore of the expiry, or past it
+
+	// create or renew completing an interrupted apply
+	ReasonResuming                ReasonCode = "resuming"                  // an intent without outcome is completed with its key
+	ReasonResumingChangedManifest ReasonCode = "resuming_changed_manifest" // ... as journaled, though the manifest changed since
+
+	// no-op
+	ReasonInFlight          ReasonCode = "in_flight"           // the current order awaits approval, validation or issuance
+	ReasonDeferredChanges   ReasonCode = "deferred_changes"    // manifest changes wait until the order in flight is issued
+	ReasonImportedOrder     ReasonCode = "imported_order"      // the order was imported; the manifest is taken to describe it
+	ReasonNonShapingChanged ReasonCode = "non_shaping_changed" // only fields that do not shape the certificate changed
+	ReasonUnhandledStatus   ReasonCode = "unhandled_status"    // the order has a status certplan does not act on
+
+	// no-op, blocked until a person acts
+	ReasonUnknownOutcome            ReasonCode = "unknown_outcome"             // a legacy order may or may not exist
+	ReasonRenewedOutside            ReasonCode = "renewed_outside"             // the order was renewed outside certplan
+	ReasonInterruptedLegacy         ReasonCode = "interrupted_legacy"          // an interrupted legacy order has no key to look up
+	ReasonInterruptedWithoutKey     ReasonCode = "interrupted_without_key"     // the interrupted intent has no alternative_order_id
+	ReasonInterruptedWithoutRequest ReasonCode = "interrupted_without_request" // the manifest changed and the journal has no body
+	ReasonInterruptedWithoutSecret  ReasonCode = "interrupted_without_secret"  // the journaled body needs a secret the manifest dropped
+)
+
+// Reason is one cause of a change: a stable code and the sentence shown to people.
+type Reason struct {
+	Code    ReasonCode `json:"code"`
+	Message string     `json:"message"`
+}
+
+// reason builds a Reason with a formatted message.
+func reason(code ReasonCode, format string, args ...any) Reason {
+	return Reason{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// UnmarshalJSON reads a reason object, or a plain string as plan files
+// written before reasons had codes carry them (the code stays empty).
+func (r *Reason) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var msg string
+		if err := json.Unmarshal(b, &msg); err != nil {
+			return err
+		}
+		*r = Reason{Message: msg}
+		return nil
+	}
+	type plain Reason // without this method
+	return json.Unmarshal(b, (*plain)(r))
+}
+
+// messages are the reasons' sentences, in order.
+func messages(rs []Reason) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Message
+	}
+	return out
+}

@@ -1,0 +1,346 @@
+package plan
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/state"
+)
+
+// situation is what a rule is given, before Build's preparation.
+type situation struct {
+	cert   *spec.Certificate
+	state  func(t *testing.T, c *spec.Certificate) *state.Certificate // nil: not in state
+	edit   func(c *spec.Certificate)                                  // applied after state is made
+	intent func(t *testing.T, c *spec.Certificate) *state.Record      // an interrupted apply
+	facts  map[int64]state.OrderFacts
+}
+
+// given prepares the situation as Build does, on a copy of the manifest
+// (the tables are shared).
+func (s situation) given(t *testing.T) given {
+	t.Helper()
+	c := new(spec.Certificate)
+	*c = *s.cert
+	c.Order = deepCopy(s.cert.Order).(map[string]any)
+	var cur *state.Certificate
+	if s.state != nil {
+		cur = s.state(t, c)
+	}
+	var rec *state.Record
+	if s.intent != nil {
+		rec = s.intent(t, c)
+	}
+	if s.edit != nil {
+		s.edit(c)
+	}
+	st := &state.State{Certificates: map[string]*state.Certificate{c.Name: cur}}
+	pl := planner{now: testNow, facts: s.facts, known: knownOrderIDs(st)}
+	g, _ := pl.given(c, cur, rec)
+	return g
+}
+
+// ruleCase is one situation for one rule, and what the rule must do.
+type ruleCase struct {
+	name string
+	situation
+	passes      bool
+	action      Action
+	codes       []ReasonCode
+	blocked     bool
+	status      string // exact when set
+	predecessor int64
+	resuming    bool
+}
+
+func issuedTill(id int64, till string) func(t *testing.T, c *spec.Certificate) *state.Certificate {
+	return func(t *testing.T, c *spec.Certificate) *state.Certificate { return applied(t, c, id, till) }
+}
+
+func inStatus(id int64, s state.OrderStatus) func(t *testing.T, c *spec.Certificate) *state.Certificate {
+	return func(t *testing.T, c *spec.Certificate) *state.Certificate {
+		st := applied(t, c, id, "")
+		st.ValidTill, st.OrderValidTill = "", ""
+		st.Status = s
+		since := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+		st.StatusSince = &since
+		return st
+	}
+}
+
+func importedTill(id int64, till string) func(t *testing.T, c *spec.Certificate) *state.Certificate {
+	return func(t *testing.T, c *spec.Certificate) *state.Certificate {
+		s := applied(t, c, id, till)
+		s.Request, s.RequestDigest, s.SpecDigest, s.Action = nil, "", "", state.ActionImport
+		return s
+	}
+}
+
+// journaled is an intent of c as apply would have written it.
+func journaled(action state.Action, altID string, renewalOf int64) func(t *testing.T, c *spec.Certificate) *state.Record {
+	return func(t *testing.T, c *spec.Certificate) *state.Record {
+		return &state.Record{
+			Type: state.RecordIntent, Time: time.Date(2026, 11, 22, 18, 4, 5, 0, time.UTC), Name: c.Name,
+			Action: action, AlternativeOrderID: altID, Product: string(c.Product), SpecDigest: SpecDigest(c),
+			RequestDigest: RequestDigest(c.Order), RenewalOf: renewalOf, Request: roundTrip(t, c.Order),
+		}
+	}
+}
+
+// withoutJournaledRequest drops the intent's body (an older journal).
+func withoutJournaledRequest(f func(t *testing.T, c *spec.Certificate) *state.Record) func(t *testing.T, c *spec.Certificate) *state.Record {
+	return func(t *testing.T, c *spec.Certificate) *state.Record {
+		r := f(t, c)
+		r.Request = nil
+		return r
+	}
+}
+
+// ruleTables has a table per rule of planRules, by name.
+var ruleTables = map[string][]ruleCase{
+	"resume": {
+		{name: "no interrupted apply", situation: situation{cert: tlsCert("a")}, passes: true},
+		{name: "interrupted create", situation: situation{cert: tlsCert("a"), intent: journaled(state.ActionCreate, "cpkey", 0)},
+			action: ActionCreate, codes: []ReasonCode{ReasonResuming}, resuming: true},
+		{name: "interrupted renew, even outside the window", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2027-10-10"),
+			intent: journaled(state.ActionRenew, "cpkey", 9)},
+			action: ActionRenew, codes: []ReasonCode{ReasonResuming}, resuming: true},
+		{name: "interrupted create of an unknown outcome order", situation: situation{cert: tlsCert("a"), state: inStatus(9, state.StatusUnknownOutcome),
+			intent: journaled(state.ActionCreate, "cpkey", 0)},
+			action: ActionCreate, codes: []ReasonCode{ReasonResuming}, resuming: true},
+		{name: "manifest changed since", situation: situation{cert: tlsCert("a"), intent: journaled(state.ActionCreate, "cpkey", 0), edit: setCN("b.example.com")},
+			action: ActionCreate, codes: []ReasonCode{ReasonResuming, ReasonResumingChangedManifest}, resuming: true},
+		{name: "legacy: left to the blocked rule", situation: situation{cert: legacyCert("a"), intent: journaled(state.ActionCreate, "", 0)}, passes: true},
+		{name: "no key: left to the blocked rule", situation: situation{cert: tlsCert("a"), intent: journaled(state.ActionCreate, "", 0)}, passes: true},
+	},
+	"blocked": {
+		{name: "interrupted legacy apply", situation: situation{cert: legacyCert("a"), intent: journaled(state.ActionCreate, "", 0)},
+			action: ActionNoOp, blocked: true, codes: []ReasonCode{ReasonInterruptedLegacy},
+			status: "unknown outcome: an interrupted legacy apply may or may not have placed an order; check CertCentral, then run `certplan state set-order a ID` or `certplan state rm a`"},
+		{name: "interrupted without a key", situation: situation{cert: tlsCert("a"), intent: journaled(state.ActionCreate, "", 0)},
+			action: ActionNoOp, blocked: true, codes: []ReasonCode{ReasonInterruptedWithoutKey},
+			status: "cannot resume: the journaled intent has no alternative_order_id; check CertCentral, then run `certplan state set-order a ID`"},
+		{name: "interrupted, manifest changed, no journaled body", situation: situation{cert: tlsCert("a"),
+			intent: withoutJournaledRequest(journaled(state.ActionCreate, "cpkey", 0)), edit: setCN("b.example.com")},
+			action: ActionNoOp, blocked: true, resuming: true, codes: []ReasonCode{ReasonResuming, ReasonInterruptedWithoutRequest}},
+		{name: "interrupted, manifest changed, secret dropped",
+			situation: situation{cert: tlsCert("a", withCard), intent: journaled(state.ActionCreate, "cpkey", 0),
+				edit: func(c *spec.Certificate) { setCN("b.example.com")(c); delete(c.Order, "credit_card") }},
+			action: ActionNoOp, blocked: true, resuming: true, codes: []ReasonCode{ReasonResuming, ReasonInterruptedWithoutSecret}},
+		{name: "resumable: left to the resume rule", situation: situation{cert: tlsCert("a"), intent: journaled(state.ActionCreate, "cpkey", 0)}, passes: true},
+		{name: "unknown outcome", situation: situation{cert: legacyCert("a"), state: inStatus(0, state.StatusUnknownOutcome)},
+			action: ActionNoOp, blocked: true, codes: []ReasonCode{ReasonUnknownOutcome},
+			status: "unknown outcome: run `certplan state set-order a ID` or `certplan state rm a`"},
+		{name: "renewed outside certplan", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2026-12-01"),
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, IsRenewed: true, RenewedOrderID: 555}}},
+			action: ActionNoOp, blocked: true, codes: []ReasonCode{ReasonRenewedOutside},
+			status: "renewed outside certplan as order 555: run `certplan state set-order a 555` to adopt it"},
+		{name: "renewed outside certplan, renewal unnamed", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2026-12-01"),
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, IsRenewed: true}}},
+			action: ActionNoOp, blocked: true, codes: []ReasonCode{ReasonRenewedOutside},
+			status: "renewed outside certplan: find the new order in CertCentral and run `certplan state set-order a ORDER_ID`"},
+		{name: "renewal certplan knows of", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2027-10-10"),
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, IsRenewed: true, RenewedOrderID: 9}}}, passes: true},
+		{name: "not in state", situation: situation{cert: tlsCert("a")}, passes: true},
+		{name: "issued", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2026-12-01")}, passes: true},
+	},
+	"new certificate": {
+		{name: "not in state", situation: situation{cert: tlsCert("a")}, action: ActionCreate, codes: []ReasonCode{ReasonNewCertificate}},
+		{name: "legacy, not in state", situation: situation{cert: legacyCert("a")}, action: ActionCreate, codes: []ReasonCode{ReasonNewCertificate}},
+		{name: "in state", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2027-10-10")}, passes: true},
+	},
+	"replace dead": {
+		{name: "rejected", situation: situation{cert: tlsCert("a"), state: inStatus(77, state.StatusRejected)},
+			action: ActionCreate, predecessor: 77, codes: []ReasonCode{ReasonPredecessorDead}},
+		{name: "canceled", situation: situation{cert: tlsCert("a"), state: inStatus(77, state.StatusCanceled)},
+			action: ActionCreate, predecessor: 77, codes: []ReasonCode{ReasonPredecessorDead}},
+		{name: "revoked in the console", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2027-10-10"),
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusRevoked}}},
+			action: ActionCreate, predecessor: 9, codes: []ReasonCode{ReasonPredecessorDead}},
+		{name: "issued", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2027-10-10")}, passes: true},
+		{name: "pending", situation: situation{cert: tlsCert("a"), state: inStatus(9, state.StatusPending)}, passes: true},
+	},
+	"wait in flight": {
+		{name: "pending", situation: situation{cert: tlsCert("a"), state: inStatus(5, state.StatusPending)},
+			action: ActionNoOp, codes: []ReasonCode{ReasonInFlight}, status: "pending: awaiting validation since 2026-11-20"},
+		{name: "waiting pickup", situation: situation{cert: tlsCert("a"), state: inStatus(5, state.StatusWaitingPickup)},
+			action: ActionNoOp, codes: []ReasonCode{ReasonInFlight}, status: "waiting_pickup: awaiting pickup since 2026-11-20"},
+		{name: "manifest changed meanwhile", situation: situation{cert: tlsCert("a"), state: inStatus(5, state.StatusProcessing), edit: setCN("b.example.com")},
+			action: ActionNoOp, codes: []ReasonCode{ReasonInFlight, ReasonDeferredChanges},
+			status: "processing: awaiting issuance since 2026-11-20; manifest changes will be ordered once the current order is issued"},
+		{name: "status from refresh has no since", situation: situation{cert: tlsCert("a"), state: inStatus(5, state.StatusPending),
+			facts: map[int64]state.OrderFacts{5: {OrderID: 5, Status: state.StatusNeedsApproval}}},
+			action: ActionNoOp, codes: []ReasonCode{ReasonInFlight}, status: "needs_approval: awaiting approval"},
+		{name: "issued", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2026-12-01")}, passes: true},
+	},
+	"renew": {
+		{name: "inside the window", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2026-12-20")},
+			action: ActionRenew, codes: []ReasonCode{ReasonRenewalWindow}},
+		{name: "expired", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2026-11-01")},
+			action: ActionRenew, codes: []ReasonCode{ReasonRenewalWindow}},
+		{name: "shaping fields, product and window, in that order", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2026-12-01"),
+			edit: func(c *spec.Certificate) {
+				setCN("b.example.com")(c)
+				setPath("organization.id", 42)(c.Order)
+				c.Product = spec.PrivateSSLFlex
+			}},
+			action: ActionRenew, codes: []ReasonCode{ReasonProductChanged, ReasonShapingChanged, ReasonShapingChanged, ReasonRenewalWindow}},
+		{name: "no recorded request", situation: situation{cert: tlsCert("a"), state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
+			s := applied(t, c, 9, "2027-10-10")
+			s.Request, s.SpecDigest = nil, "sha256:old"
+			return s
+		}}, action: ActionRenew, codes: []ReasonCode{ReasonShapingChanged}},
+		{name: "imported, by date only", situation: situation{cert: tlsCert("a"), state: importedTill(9, "2026-12-01"), edit: setCN("b.example.com")},
+			action: ActionRenew, codes: []ReasonCode{ReasonRenewalWindow}},
+		{name: "up to date", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2027-10-10")}, passes: true},
+		{name: "non-shaping changes only", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2027-10-10"),
+			edit: func(c *spec.Certificate) { c.Order["comments"] = "edited" }}, passes: true},
+		{name: "validity not a date", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "soon")}, passes: true},
+		{name: "pending", situation: situation{cert: tlsCert("a"), state: inStatus(9, state.StatusPending), edit: setCN("b.example.com")}, passes: true},
+	},
+	"up to date": {
+		{name: "issued", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2027-10-10")},
+			action: ActionNoOp, codes: []ReasonCode{}, status: "issued, valid till 2027-10-10"},
+		{name: "expired status, valid date", situation: situation{cert: tlsCert("a"), state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
+			s := applied(t, c, 9, "2027-10-10")
+			s.Status = state.StatusExpired
+			return s
+		}}, action: ActionNoOp, codes: []ReasonCode{}, status: "issued, valid till 2027-10-10"},
+		{name: "validity unknown", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "")},
+			action: ActionNoOp, codes: []ReasonCode{}, status: "issued, validity unknown"},
+		{name: "validity not a date", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "soon")},
+			action: ActionNoOp, codes: []ReasonCode{}, status: `issued, valid till "soon" (not a date; renewal by date is not planned)`},
+		{name: "imported", situation: situation{cert: tlsCert("a"), state: importedTill(9, "2027-10-10")},
+			action: ActionNoOp, codes: []ReasonCode{ReasonImportedOrder},
+			status: "issued, valid till 2027-10-10; imported order: the manifest is taken to describe it; shaping changes are detected from the next order on"},
+		{name: "non-shaping changes", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2027-10-10"),
+			edit: func(c *spec.Certificate) { c.Order["comments"] = "edited" }},
+			action: ActionNoOp, codes: []ReasonCode{ReasonNonShapingChanged},
+			status: "issued, valid till 2027-10-10; non-shaping changes (comments) take effect with the next order"},
+		{name: "pending", situation: situation{cert: tlsCert("a"), state: inStatus(9, state.StatusPending)}, passes: true},
+		{name: "on hold", situation: situation{cert: tlsCert("a"), state: inStatus(9, "on_hold")}, passes: true},
+	},
+	"unhandled status": {
+		{name: "on hold", situation: situation{cert: tlsCert("a"), state: inStatus(9, "on_hold")},
+			action: ActionNoOp, codes: []ReasonCode{ReasonUnhandledStatus}, status: `order 9 has status "on_hold", which certplan does not act on`},
+	},
+}
+
+// allRules is planRules' list with its last decision.
+func allRules() []rule {
+	return append(slices.Clone(planRules.rules), planRules.otherwise)
+}
+
+// Each rule, on its own: it decides what its table says or passes.
+func TestRules(t *testing.T) {
+	codes := map[ReasonCode]bool{}
+	for _, r := range allRules() {
+		cases := ruleTables[r.name]
+		if len(cases) == 0 {
+			t.Errorf("rule %q has no table in ruleTables", r.name)
+		}
+		for _, tt := range cases {
+			t.Run(r.name+"/"+tt.name, func(t *testing.T) {
+				d, ok := r.decide(tt.given(t))
+				if ok == tt.passes {
+					t.Fatalf("decided = %v, want %v (%+v)", ok, !tt.passes, d)
+				}
+				if !ok {
+					return
+				}
+				var got []ReasonCode
+				for _, rs := range d.reasons {
+					got = append(got, rs.Code)
+					codes[rs.Code] = true
+					if rs.Message == "" {
+						t.Errorf("reason %s has no message", rs.Code)
+					}
+				}
+				if d.action != tt.action || d.blocked != tt.blocked || (d.resume != nil) != tt.resuming || d.predecessor != tt.predecessor {
+					t.Errorf("decided %s blocked=%v resuming=%v predecessor=%d, want %s %v %v %d",
+						d.action, d.blocked, d.resume != nil, d.predecessor, tt.action, tt.blocked, tt.resuming, tt.predecessor)
+				}
+				if diff := cmp.Diff(tt.codes, got, cmp.Comparer(func(a, b []ReasonCode) bool { return slices.Equal(a, b) })); diff != "" {
+					t.Errorf("reason codes (-want +got):\n%s", diff)
+				}
+				if tt.status != "" && d.status != tt.status {
+					t.Errorf("status = %q, want %q", d.status, tt.status)
+				}
+				if d.action == ActionNoOp && d.status == "" {
+					t.Error("a no-op without a status")
+				}
+			})
+		}
+	}
+	for name := range ruleTables {
+		if !slices.ContainsFunc(allRules(), func(r rule) bool { return r.name == name }) {
+			t.Errorf("ruleTables has a table for %q, which is no rule", name)
+		}
+	}
+	// Every reason code is made by some rule.
+	for _, c := range reasonCodes(t) {
+		if !codes[c] {
+			t.Errorf("no rule table produces reason code %s", c)
+		}
+	}
+}
+
+// The rules run in the documented order, and where several could decide the
+// first one does.
+func TestRuleOrder(t *testing.T) {
+	var names []string
+	for _, r := range allRules() {
+		names = append(names, r.name)
+	}
+	want := []string{"resume", "blocked", "new certificate", "replace dead", "wait in flight", "renew", "up to date", "unhandled status"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("rule order (-want +got):\n%s", diff)
+	}
+
+	tests := []struct {
+		name string
+		situation
+		rule string
+	}{
+		{"an interrupted apply is resumed before anything else", situation{cert: tlsCert("a"), state: inStatus(9, state.StatusUnknownOutcome),
+			intent: journaled(state.ActionCreate, "cpkey", 0)}, "resume"},
+		{"an interrupted apply that cannot be resumed is blocked, not created anew", situation{cert: tlsCert("a"),
+			intent: journaled(state.ActionCreate, "", 0)}, "blocked"},
+		{"an intent of another kind is no interruption", situation{cert: tlsCert("a"),
+			intent: journaled(state.ActionImport, "cpkey", 0)}, "new certificate"},
+		{"renewed outside certplan blocks even inside the window", situation{cert: tlsCert("a"), state: issuedTill(9, "2026-12-01"),
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, IsRenewed: true, RenewedOrderID: 555}}}, "blocked"},
+		{"a dead order is replaced even when the manifest changed", situation{cert: tlsCert("a"), state: inStatus(9, state.StatusRevoked),
+			edit: setCN("b.example.com")}, "replace dead"},
+		{"in flight waits even inside the window", situation{cert: tlsCert("a"), state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
+			s := applied(t, c, 9, "2026-12-01")
+			s.Status = state.StatusPending
+			return s
+		}}, "wait in flight"},
+		{"due is renewed, not reported up to date", situation{cert: tlsCert("a"), state: issuedTill(9, "2026-12-01")}, "renew"},
+		{"not due is up to date", situation{cert: tlsCert("a"), state: issuedTill(9, "2027-10-10")}, "up to date"},
+		{"any other status is left alone", situation{cert: tlsCert("a"), state: inStatus(9, "on_hold")}, "unhandled status"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if d := planRules.decide(tt.given(t)); d.rule != tt.rule {
+				t.Errorf("decided by %q (%s), want %q", d.rule, d.action, tt.rule)
+			}
+		})
+	}
+}
+
+// Every decision a rule makes in its table is a known action.
+func TestRuleDecisionsAreKnownActions(t *testing.T) {
+	for _, r := range allRules() {
+		for _, tt := range ruleTables[r.name] {
+			if d, ok := r.decide(tt.given(t)); ok && !d.action.Valid() {
+				t.Errorf("%s/%s: decided unknown action %q", r.name, tt.name, d.action)
+			}
+		}
+	}
+}

@@ -1,0 +1,400 @@
+// Package run owns one certplan run against a state, in its fixed order:
+// lock -> load -> refresh -> plan -> (the caller confirms) -> execute -> fold.
+//
+// cmd/certplan keeps the flags, the prompt, the rendering and the mapping from
+// errors to exit codes; everything that decides what happens to the state and
+// in which order lives here, given a state backend, a CertCentral client and a
+// clock. A Session is one locked state; Release gives the lock back.
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/certplan/certplan/pkg/apply"
+	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/plan"
+	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/state"
+)
+
+// Env is what a run takes from its surroundings.
+type Env struct {
+	Backend state.Backend
+	// Client returns the run's CertCentral client. It is called only when the
+	// run needs one (refreshing a non-empty state, executing), so that a plan
+	// of a new project needs no API key.
+	Client func() (*certcentral.Client, error)
+	// Now is the planning clock (--now / CERTPLAN_NOW, or the wall clock).
+	Now time.Time
+	// LockTimeout bounds the wait for another run's lock.
+	LockTimeout time.Duration
+	Logger      zerolog.Logger
+	// Version is certplan's version, recorded in plans.
+	Version string
+	// Note tells a person something that is not an error: kind is "Warning"
+	// or "Note". Nil drops them.
+	Note func(kind, msg string)
+}
+
+func (e Env) note(kind, msg string) {
+	if e.Note != nil {
+		e.Note(kind, msg)
+	}
+}
+
+// Session is a locked, loaded state and, once planned, its plan.
+type Session struct {
+	env  Env
+	lock state.Lock
+	// Loaded is the state as loaded under the lock (journal replayed).
+	Loaded *state.Loaded
+	// Facts are the refreshed orders by id; empty without refresh.
+	Facts map[int64]state.OrderFacts
+	// Plan is set by Build or by OpenPlanFile.
+	Plan *plan.Plan
+}
+
+// Lock takes the state's lock for operation, waiting up to env.LockTimeout,
+// and loads the state. A lock held by another run is a *state.LockedError
+// (wrapped); a lock taken over from a dead run is noted.
+func Lock(ctx context.Context, env Env, operation string) (*Session, error) {
+	name := env.Backend.Describe().Name
+	l, err := env.Backend.Lock(ctx, operation, env.LockTimeout)
+	if err != nil {
+		var le *state.LockedError
+		if errors.As(err, &le) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("lock state %s: %w", name, err)
+	}
+	if prev := l.TookOver(); prev != nil {
+		env.note("Note", fmt.Sprintf("took over a stale state lock left by pid %d on %s (%s since %s); that process is gone",
+			prev.PID, prev.Host, prev.Operation, prev.Created.Format(time.RFC3339)))
+	}
+	s := &Session{env: env, lock: l}
+	if s.Loaded, err = Load(ctx, env); err != nil {
+		s.Release()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Load reads the state without locking or writing, noting its warnings (a
+// torn journal tail, a missing snapshot beside its backup).
+func Load(ctx context.Context, env Env) (*state.Loaded, error) {
+	l, err := env.Backend.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range l.Warnings {
+		env.note("Warning", w)
+	}
+	return l, nil
+}
+
+// Release gives the lock back. It is idempotent.
+func (s *Session) Release() {
+	if s != nil && s.lock != nil {
+		_ = s.lock.Release()
+		s.lock = nil
+	}
+}
+
+// Backend is the state the session holds.
+func (s *Session) Backend() state.Backend { return s.env.Backend }
+
+// RefreshError is a failed refresh: CertCentral could not be asked about the
+// tracked orders. Planning from the state alone is the way around it.
+type RefreshError struct {
+	Err error
+	// NoClient: there was no client to ask (no API key, a bad endpoint).
+	NoClient bool
+}
+
+func (e *RefreshError) Error() string {
+	if e.NoClient {
+		return e.Err.Error()
+	}
+	return "refresh: " + e.Err.Error()
+}
+func (e *RefreshError) Unwrap() error { return e.Err }
+
+// Refresh asks CertCentral, in bulk, about the tracked orders whose status can
+// have changed. With an empty state there is nothing to ask and no client is
+// needed.
+func (s *Session) Refresh(ctx context.Context, certs []*spec.Certificate) error {
+	st := s.Loaded.State
+	if len(st.Certificates) == 0 {
+		return nil
+	}
+	c, err := s.env.Client()
+	if err != nil {
+		return &RefreshError{Err: err, NoClient: true}
+	}
+	facts, stats, err := plan.Refresh(ctx, c, st, certs, s.env.Now)
+	if err != nil {
+		return &RefreshError{Err: err}
+	}
+	s.env.Logger.Info().Int("calls", stats.Calls).Int("orders", stats.Orders).Msg("refreshed")
+	s.Facts = facts
+	return nil
+}
+
+// Build plans the manifests against the loaded state and the refreshed facts.
+func (s *Session) Build(manifests *spec.Result) *plan.Plan {
+	info := s.env.Backend.Describe()
+	p := plan.Build(plan.Input{
+		Certificates:    manifests.Certificates,
+		State:           s.Loaded.State,
+		Pending:         s.Loaded.Pending,
+		Facts:           s.Facts,
+		Now:             s.env.Now,
+		ManifestDigests: manifests.FileDigests,
+		Version:         s.env.Version,
+		Backend:         &info,
+	})
+	if !s.Loaded.Exists {
+		// No state yet: its lineage is not fixed until the first save, so a
+		// saved plan records none (and is stale once any state exists).
+		p.Lineage = ""
+	}
+	p.JournalPosition = s.Loaded.Base.Journal
+	s.Plan = p
+	return p
+}
+
+// Prepare is Lock, Refresh (when asked) and Build: a locked state and its
+// plan, ready to confirm and execute. On error nothing is held.
+func Prepare(ctx context.Context, env Env, manifests *spec.Result, refresh bool, operation string) (*Session, error) {
+	s, err := Lock(ctx, env, operation)
+	if err != nil {
+		return nil, err
+	}
+	if refresh {
+		if err := s.Refresh(ctx, manifests.Certificates); err != nil {
+			s.Release()
+			return nil, err
+		}
+	}
+	s.Build(manifests)
+	return s, nil
+}
+
+// ErrStaleJournal says a saved plan was made before an interrupted apply's
+// journal records that the state now holds; they are folded, and the user
+// plans again.
+var ErrStaleJournal = errors.New("saved plan is stale: an interrupted apply left a journal, now folded into the state; run `certplan plan` again (it resumes or blocks the interrupted orders)")
+
+// OpenPlanFile locks the state and checks that the saved plan p still
+// applies to it: the same kind of backend, lineage, serial and journal
+// position, and manifests whose digests (from digest) are the planned ones.
+// The session is returned with the lock held even on error, for the caller
+// to release.
+func OpenPlanFile(ctx context.Context, env Env, p *plan.Plan, digest func(file string) (string, error)) (*Session, error) {
+	if err := plan.CheckBackend(p, env.Backend.Describe()); err != nil {
+		return nil, err
+	}
+	s, err := Lock(ctx, env, "apply")
+	if err != nil {
+		return nil, err
+	}
+	s.Plan = p
+	if s.Loaded.Base.Journal != p.JournalPosition {
+		// An interrupted apply left a journal. Its intents may have placed
+		// orders the saved plan knows nothing about (a legacy v1 order above
+		// all, which no key can find): fold it and make the user plan again.
+		if err := Fold(ctx, env.Backend); err != nil {
+			return s, err
+		}
+		return s, ErrStaleJournal
+	}
+	if err := plan.CheckFresh(p, s.Loaded.State); err != nil {
+		return s, err
+	}
+	current := map[string]string{}
+	for file := range p.ManifestDigests {
+		if d, err := digest(file); err == nil {
+			current[file] = d
+		}
+	}
+	if err := plan.CheckManifests(p, current); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// ExecuteOptions configure Execute.
+type ExecuteOptions struct {
+	Parallelism int
+	// Progress is called once per finished order (apply.Options.Progress).
+	Progress func(apply.Result)
+	// Wait, when positive, polls up to this long after placing until the new
+	// orders are issued; WaitInterval spaces the polls. OnWait is called once
+	// before the wait starts, WaitProgress once per order the wait settles.
+	Wait         time.Duration
+	WaitInterval time.Duration
+	OnWait       func()
+	WaitProgress func(apply.Result)
+}
+
+// Execute applies the session's plan: it opens the journal, journals what
+// refresh learned, places the orders (apply.Run), optionally waits for
+// issuance, and folds the journal into the snapshot at the end whatever
+// happened. soft stops new orders from starting; abort also aborts in-flight
+// requests. The report says how each order ended; the error is one that
+// stopped the run from recording its outcome.
+func (s *Session) Execute(soft, abort context.Context, opts ExecuteOptions) (rep apply.Report, err error) {
+	client, err := s.env.Client()
+	if err != nil {
+		return rep, err
+	}
+	j, err := s.env.Backend.OpenJournal(abort)
+	if err != nil {
+		return rep, fmt.Errorf("open journal: %w", err)
+	}
+	defer func() {
+		if cerr := j.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+		// Fold whatever happened, interrupted or not.
+		if ferr := Fold(context.WithoutCancel(abort), s.env.Backend); ferr != nil && err == nil {
+			err = ferr
+		}
+	}()
+	if _, err := apply.RecordRefresh(j, s.Loaded.State, s.Facts); err != nil {
+		return rep, fmt.Errorf("record refreshed orders: %w", err)
+	}
+	rep = apply.Run(soft, s.Plan, apply.Options{
+		API:         client,
+		Journal:     j,
+		Parallelism: opts.Parallelism,
+		Abort:       abort,
+		Logger:      s.env.Logger,
+		Progress:    opts.Progress,
+	})
+	if opts.Wait > 0 && !rep.Interrupted {
+		if opts.OnWait != nil {
+			opts.OnWait()
+		}
+		apply.Wait(soft, rep, apply.WaitOptions{API: client, Journal: j, Timeout: opts.Wait,
+			Interval: opts.WaitInterval, Progress: opts.WaitProgress})
+	}
+	return rep, nil
+}
+
+// RecordRefresh writes what the refresh learned (issued, revoked, new dates)
+// into the state when nothing is ordered, so that the state tells the truth
+// after every apply.
+func (s *Session) RecordRefresh(ctx context.Context) error {
+	if len(s.Facts) == 0 {
+		return nil
+	}
+	j, err := s.env.Backend.OpenJournal(ctx)
+	if err != nil {
+		return fmt.Errorf("open journal: %w", err)
+	}
+	_, err = apply.RecordRefresh(j, s.Loaded.State, s.Facts)
+	if cerr := j.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("record refreshed orders: %w", err)
+	}
+	return Fold(ctx, s.env.Backend)
+}
+
+// Fold writes the journal into the snapshot and retires it. Hold the lock.
+func Fold(ctx context.Context, b state.Backend) error {
+	l, err := b.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("fold journal into %s: %w", b.Describe().Name, err)
+	}
+	if err := b.Commit(ctx, l); err != nil {
+		return fmt.Errorf("fold journal into %s: %w", b.Describe().Name, err)
+	}
+	return nil
+}
+
+// Repaired is what Repair did.
+type Repaired struct {
+	// Message is change's description of what it did ("" when it did not run
+	// to the end).
+	Message string
+	// Closed is the interrupted order of the name that Repair closed, if any:
+	// apply will not resume it.
+	Closed *state.Record
+}
+
+// Repair is a person's change to the state (`state rm`, `state set-order`,
+// `import`): it locks the state, folds any leftover journal, closes an
+// interrupted order of name (a person is resolving it by hand: the next apply
+// must not resume it next to the order they chose), applies change and
+// commits the result. A change that fails leaves an interrupted order open,
+// except that `state rm` of a name known only to the journal closes it.
+func Repair(ctx context.Context, env Env, operation, name string, change func(*state.State) (string, error)) (Repaired, error) {
+	var done Repaired
+	s, err := Lock(ctx, env, operation)
+	if err != nil {
+		return done, err
+	}
+	defer s.Release()
+	if err := Fold(ctx, env.Backend); err != nil {
+		return done, err
+	}
+	l, err := Load(ctx, env)
+	if err != nil {
+		return done, err
+	}
+	// Try the change first: a refused change (import of a name already in
+	// state, say) must leave the interrupted order open.
+	msg, err := change(l.State)
+	open, interrupted := l.Pending[name]
+	onlyInJournal := err != nil && interrupted && operation == "state rm"
+	if err != nil && !onlyInJournal {
+		return done, err
+	}
+	if interrupted {
+		if err := closeIntent(ctx, env.Backend, open, operation); err != nil {
+			return done, err
+		}
+		if err := Fold(ctx, env.Backend); err != nil {
+			return done, err
+		}
+		done.Closed = &open
+		if onlyInJournal {
+			return done, nil // nothing in the snapshot to forget
+		}
+		if l, err = Load(ctx, env); err != nil {
+			return done, err
+		}
+		if msg, err = change(l.State); err != nil {
+			return done, err
+		}
+	}
+	if err := env.Backend.Commit(ctx, l); err != nil {
+		return done, err // names the state and says what to do
+	}
+	done.Message = msg
+	return done, nil
+}
+
+// closeIntent journals that a person resolved an interrupted order.
+func closeIntent(ctx context.Context, b state.Backend, open state.Record, operation string) error {
+	j, err := b.OpenJournal(ctx)
+	if err != nil {
+		return fmt.Errorf("open journal: %w", err)
+	}
+	rec := state.Record{Type: state.RecordFailure, Name: open.Name, Action: open.Action,
+		AlternativeOrderID: open.AlternativeOrderID, NothingCreated: true,
+		Error: "closed by `certplan " + operation + "`: resolved by a person"}
+	err = j.Append(rec)
+	if cerr := j.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
