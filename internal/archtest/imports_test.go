@@ -78,7 +78,7 @@ var rules = map[string]edges{
 	"plan": withLeaves(edges{
 		"spec":        "the manifests are the desired state",
 		"state":       "the state is what exists",
-		"certcentral": "refresh's order facts (until plan uses state's own type instead)",
+		"certcentral": "refresh lists orders through the client (refresh.go only; decisions use state.OrderFacts)",
 	}),
 
 	// Executes a plan.
