@@ -18,6 +18,7 @@ import (
 	"github.com/certplan/certplan/pkg/run"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
+	"github.com/certplan/certplan/pkg/state/backends"
 )
 
 // check validates the shared flags and environment up front.
@@ -134,6 +135,11 @@ func (g *globals) client() (*certcentral.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A PostgreSQL state also keeps the key's shared rate-limit log.
+	shared, err := backends.SharedRateLimit(env(g.stateFlag, "CERTPLAN_STATE"), key)
+	if err != nil {
+		return nil, err
+	}
 	cc, err := certcentral.New(certcentral.Config{
 		Endpoint:       endpoint,
 		LegacyEndpoint: legacy,
@@ -141,6 +147,7 @@ func (g *globals) client() (*certcentral.Client, error) {
 		AccountID:      os.Getenv("DIGICERT_ACCOUNT_ID"),
 		UserAgent:      "certplan/" + version,
 		Logger:         &log,
+		Shared:         shared,
 	})
 	if err != nil {
 		return nil, err
@@ -183,9 +190,12 @@ func (g *globals) openState(paths []string) state.Backend {
 	return g.backendAt(g.statePath(paths))
 }
 
-// backendAt returns the backend of the state at path.
-func (g *globals) backendAt(path string) state.Backend {
-	return state.NewFileBackend(path)
+// backendAt returns the backend of the state at location: a state file, or
+// a PostgreSQL state for a postgres:// URL. This is the one place where a
+// --state / CERTPLAN_STATE value becomes a backend; a URL that does not
+// parse is reported when the state is first used.
+func (g *globals) backendAt(location string) state.Backend {
+	return backends.OpenLazy(location)
 }
 
 // loadExistingState loads the state for commands that only read it (no lock,
@@ -199,6 +209,9 @@ func (g *globals) loadExistingState(ctx context.Context, b state.Backend) (*stat
 	l, err := run.Load(ctx, env)
 	if err != nil {
 		return nil, err
+	}
+	if !l.Exists && backends.IsURL(b.Describe().Name) {
+		return nil, fmt.Errorf("no state in %s yet: nothing was ever applied to it; check --state / CERTPLAN_STATE (and its certplan_workspace)", b.Describe().Name)
 	}
 	if !l.Exists {
 		return nil, fmt.Errorf("no state file at %s: run certplan from the project directory (where certplan.yaml is), or pass --state PATH", b.Describe().Name)

@@ -32,8 +32,7 @@ type Env struct {
 	Client func() (*certcentral.Client, error)
 	// Now is the planning clock (--now / CERTPLAN_NOW, or the wall clock).
 	Now time.Time
-	// Caps are the certificate caps by issuance date the plan assumes
-	// (plan.Input.Caps); nil means lifecycle.DefaultCaps().
+	// Caps are the dated certificate validity caps (nil: lifecycle.DefaultCaps()).
 	Caps lifecycle.Caps
 	// LockTimeout bounds the wait for another run's lock.
 	LockTimeout time.Duration

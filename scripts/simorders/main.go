@@ -5,7 +5,8 @@
 //
 // Orders come from the simulator's admin API (GET /_sim/orders), the
 // certificates of each from the CertCentral API it serves (GET
-// /services/v2/order/certificate/{id}/reissue, with DIGICERT_API_KEY).
+// /services/v2/order/certificate/{id}/reissue, with DIGICERT_API_KEY). It
+// reads the JSON as any client would and imports nothing of certplan's.
 package main
 
 import (
@@ -15,10 +16,35 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/certplan/certplan/pkg/certcentral"
-	"github.com/certplan/certplan/pkg/simulator"
 )
+
+// order is what simorders reads of an order in GET /_sim/orders.
+type order struct {
+	ID                   int64          `json:"id"`
+	Product              string         `json:"product"`
+	Status               string         `json:"status"`
+	Body                 map[string]any `json:"body"`
+	CreatedAt            time.Time      `json:"created_at"`
+	OrderValidTill       time.Time      `json:"order_valid_till"`
+	RenewalOfOrderID     int64          `json:"renewal_of_order_id"`
+	RenewedOrderID       int64          `json:"renewed_order_id"`
+	CurrentCertificateID int64          `json:"current_certificate_id"`
+}
+
+// certificate is one certificate of GET /order/certificate/{id}/reissue.
+type certificate struct {
+	ID        int64  `json:"id"`
+	Status    string `json:"status"`
+	ValidFrom string `json:"valid_from"`
+	ValidTill string `json:"valid_till"`
+	ReceiptID any    `json:"receipt_id"` // "0" (or absent) unless billed
+}
+
+// billed: a receipt for an actual charge.
+func (c certificate) billed() bool {
+	s := fmt.Sprint(c.ReceiptID)
+	return c.ReceiptID != nil && s != "" && s != "0"
+}
 
 func main() {
 	if len(os.Args) != 3 {
@@ -50,7 +76,7 @@ func get(url string, out any) error {
 
 func run(addr, cn string) error {
 	var admin struct {
-		Orders []simulator.ReceivedOrder `json:"orders"`
+		Orders []order `json:"orders"`
 	}
 	if err := get("http://"+addr+"/_sim/orders", &admin); err != nil {
 		return err
@@ -70,7 +96,7 @@ func run(addr, cn string) error {
 		}
 		fmt.Println(line)
 		var list struct {
-			Certificates []certcentral.ReissueCertificate `json:"certificates"`
+			Certificates []certificate `json:"certificates"`
 		}
 		if err := get(fmt.Sprintf("http://%s/services/v2/order/certificate/%d/reissue", addr, o.ID), &list); err != nil {
 			return err
@@ -79,7 +105,7 @@ func run(addr, cn string) error {
 			kind := "first"
 			if i > 0 {
 				kind = "reissue"
-				if c.ReceiptID.Billed() {
+				if c.billed() {
 					kind += ", billed"
 				} else {
 					kind += ", free"
