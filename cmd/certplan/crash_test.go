@@ -148,10 +148,14 @@ func crashAtRandomInstants(t *testing.T, stateLoc string) {
 // track each order's new certificate with the first one in history, and a
 // second plan must be empty.
 func TestCrashDuringReissues(t *testing.T) {
+	forEachBackend(t, crashDuringReissues)
+}
+
+func crashDuringReissues(t *testing.T, stateLoc string) {
 	const certs, trials = 30, 20
 	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	sim, work, certplanAt := crashRigWith(t, certs, simulator.Options{ClockStart: start,
-		Faults: simulator.Faults{Latency: 40 * time.Millisecond}})
+		Faults: simulator.Faults{Latency: 40 * time.Millisecond}}, stateLoc)
 	certplan := func(now time.Time, args ...string) *exec.Cmd {
 		c := certplanAt(args...)
 		c.Env = append(c.Env, "CERTPLAN_NOW="+now.Format(time.RFC3339))
@@ -205,7 +209,7 @@ func TestCrashDuringReissues(t *testing.T) {
 		case <-time.After(kill):
 			_ = c.Process.Signal(syscall.SIGKILL)
 			<-done
-			open, unrecorded := openReissues(t, sim, work)
+			open, unrecorded := openReissues(t, sim, loadCrashState(t, work, stateLoc))
 			committedUnrecorded += unrecorded
 			t.Logf("trial %d: killed %s into the apply; %d reissues sent, %d intents open, %d of them committed", i, kill, sim.Stats().ReissuesPlaced, open, unrecorded)
 		}
@@ -222,10 +226,7 @@ func TestCrashDuringReissues(t *testing.T) {
 	if got := sim.Stats().OrdersPlaced; got != placed {
 		t.Fatalf("%d orders placed during the reissues; a reissue must never place one", got-placed)
 	}
-	l, err := state.NewFileBackend(filepath.Join(work, "certplan.state.json")).Load(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := loadCrashState(t, work, stateLoc)
 	if len(l.Pending) != 0 {
 		t.Fatalf("%d intents left open: %+v", len(l.Pending), l.Pending)
 	}
@@ -252,15 +253,11 @@ func TestCrashDuringReissues(t *testing.T) {
 	}
 }
 
-// openReissues counts the reissue intents a killed apply left open, and
-// those of them whose reissue CertCentral committed (a certificate the
+// openReissues counts the reissue intents a killed apply left in l open,
+// and those of them whose reissue CertCentral committed (a certificate the
 // order did not have before).
-func openReissues(t *testing.T, sim *simulator.Server, work string) (open, committed int) {
+func openReissues(t *testing.T, sim *simulator.Server, l *state.Loaded) (open, committed int) {
 	t.Helper()
-	l, err := state.NewFileBackend(filepath.Join(work, "certplan.state.json")).Load(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
 	orders := map[int64]simulator.ReceivedOrder{}
 	for _, o := range sim.Orders() {
 		orders[o.ID] = o
@@ -343,11 +340,11 @@ func crashInterruptResumes(t *testing.T, stateLoc string) {
 // A non-empty stateLoc (a PostgreSQL URL) is the state, through CERTPLAN_STATE.
 func crashRig(t *testing.T, n int, latency time.Duration, stateLoc string) (*simulator.Server, string, func(args ...string) *exec.Cmd) {
 	t.Helper()
-	return crashRigWith(t, n, simulator.Options{Faults: simulator.Faults{Latency: latency}})
+	return crashRigWith(t, n, simulator.Options{Faults: simulator.Faults{Latency: latency}}, stateLoc)
 }
 
 // crashRigWith is crashRig with the simulator's options (its clock, say).
-func crashRigWith(t *testing.T, n int, opts simulator.Options) (*simulator.Server, string, func(args ...string) *exec.Cmd) {
+func crashRigWith(t *testing.T, n int, opts simulator.Options, stateLoc string) (*simulator.Server, string, func(args ...string) *exec.Cmd) {
 	t.Helper()
 	dir := t.TempDir()
 	bin := buildCertplan(t, dir)
