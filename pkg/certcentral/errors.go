@@ -59,6 +59,18 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// summary is the status and the error codes (or the snippet), for wrapping.
+func (e *APIError) summary() string {
+	s := fmt.Sprintf("HTTP %d", e.StatusCode)
+	if codes := e.Codes(); len(codes) > 0 {
+		return s + " " + strings.Join(codes, ", ")
+	}
+	if e.Body != "" {
+		return fmt.Sprintf("%s %q", s, e.Body)
+	}
+	return s
+}
+
 // Codes returns every error code as sent ("code|detail").
 func (e *APIError) Codes() []string {
 	out := make([]string, 0, len(e.Errors))
@@ -123,6 +135,19 @@ func (e *RequestError) Error() string {
 }
 
 func (e *RequestError) Unwrap() error { return e.Err }
+
+// InconclusiveError is a look-up whose response is not an answer: it neither
+// lists orders nor says, the documented way, that there are none. The caller
+// cannot tell whether an order exists and must treat it as a failed look-up,
+// never as "none". It is not retryable within the run.
+type InconclusiveError struct {
+	Method, Path string
+	Reason       string
+}
+
+func (e *InconclusiveError) Error() string {
+	return fmt.Sprintf("certcentral: %s %s: not an answer: %s; cannot tell whether an order exists", e.Method, e.Path, e.Reason)
+}
 
 // BuildError is a request that could not be built; nothing was sent.
 type BuildError struct {

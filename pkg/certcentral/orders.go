@@ -172,7 +172,13 @@ func (f ListFilter) query(offset, limit int) string {
 }
 
 // OrdersByAlternateID returns every order carrying altID
-// (GET /order/alternate/{id}). A 404 and an empty list both return (nil, nil).
+// (GET /order/alternate/{id}). Only two answers mean "no order": a 404 whose
+// errors carry a not_found code ("not_found", "not_found|order"), and a
+// success body with a well-formed, empty "orders" list; both return (nil, nil).
+// Anything else that is not a list of orders (a 200 of {} or without
+// "orders", a body that carries "errors", an order without an id, a 404
+// without the code, such as a proxy's HTML page) is an *InconclusiveError:
+// the look-up could not tell, and the caller must not take it for "none".
 func (c *Client) OrdersByAlternateID(ctx context.Context, altID string) ([]AlternateOrder, error) {
 	if altID == "" {
 		return nil, buildErr("alternative_order_id", "must not be empty")
@@ -182,20 +188,47 @@ func (c *Client) OrdersByAlternateID(ctx context.Context, altID string) ([]Alter
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound {
-			return nil, nil
+			if ae.HasCode("not_found") {
+				return nil, nil
+			}
+			return nil, &InconclusiveError{Method: r.method, Path: r.path,
+				Reason: fmt.Sprintf("HTTP 404 without a not_found error code (%s), which is not CertCentral saying that no order carries the id", ae.summary())}
 		}
 		return nil, err
 	}
 	var out struct {
-		Orders []AlternateOrder `json:"orders"`
+		Orders *[]json.RawMessage `json:"orders"`
+		Errors json.RawMessage    `json:"errors"`
 	}
 	if err := decode(r, data, &out); err != nil {
 		return nil, err
 	}
-	if len(out.Orders) == 0 {
+	inconclusive := func(format string, args ...any) error {
+		return &InconclusiveError{Method: r.method, Path: r.path, Reason: fmt.Sprintf(format, args...)}
+	}
+	if e := bytes.TrimSpace(out.Errors); len(e) > 0 && !bytes.Equal(e, []byte("null")) && !bytes.Equal(e, []byte("[]")) {
+		details, _ := parseErrorBody(data, c.secrets()...)
+		codes := make([]string, 0, len(details))
+		for _, d := range details {
+			codes = append(codes, d.FullCode())
+		}
+		return nil, inconclusive("the success response carries errors %q", codes)
+	}
+	if out.Orders == nil {
+		return nil, inconclusive("the response has no \"orders\" list")
+	}
+	if len(*out.Orders) == 0 {
 		return nil, nil
 	}
-	return out.Orders, nil
+	orders := make([]AlternateOrder, 0, len(*out.Orders))
+	for i, raw := range *out.Orders {
+		var o AlternateOrder
+		if err := json.Unmarshal(raw, &o); err != nil || o.OrderID <= 0 {
+			return nil, inconclusive("orders[%d] carries no usable order_id", i)
+		}
+		orders = append(orders, o)
+	}
+	return orders, nil
 }
 
 // PlaceLegacyOrder submits a REST v1 order (POST {legacy}/order/ssl) with a
