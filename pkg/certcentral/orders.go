@@ -97,26 +97,58 @@ func (c *Client) ListOrders(ctx context.Context, f ListFilter) ([]Order, error) 
 	return all, nil
 }
 
+// maxListPages bounds one listing whatever the server says: 1,000 pages of
+// 1,000 orders, far more than any account certplan manages.
+const maxListPages = 1000
+
+// listPages pages through one filtered listing. The number of pages is
+// bounded by what the first page announced (its total over its size, plus
+// one for orders added while paging) and by maxListPages: a server that keeps
+// announcing more orders, or ignores the offset, is stopped with an error
+// naming the endpoint instead of paging forever.
 func (c *Client) listPages(ctx context.Context, f ListFilter) ([]Order, error) {
 	var all []Order
-	offset := 0
-	for {
+	seen := map[int64]bool{}
+	offset, firstTotal, budget := 0, 0, 1
+	for page := 1; ; page++ {
 		r := request{method: http.MethodGet, path: "/order/certificate", query: f.query(offset, listPageSize)}
 		data, err := c.do(ctx, r)
 		if err != nil {
 			return nil, err
 		}
-		var page struct {
+		var resp struct {
 			Orders []Order `json:"orders"`
 			Page   Page    `json:"page"`
 		}
-		if err := decode(r, data, &page); err != nil {
+		if err := decode(r, data, &resp); err != nil {
 			return nil, err
 		}
-		all = append(all, page.Orders...)
-		offset += len(page.Orders)
-		if len(page.Orders) == 0 || offset >= page.Page.Total {
+		if page == 1 {
+			firstTotal = resp.Page.Total
+			if n := len(resp.Orders); n > 0 {
+				budget = min(maxListPages, (firstTotal+n-1)/n+1)
+			}
+		}
+		fresh := 0
+		for _, o := range resp.Orders {
+			if o.ID != 0 && seen[o.ID] {
+				continue // shifted onto this page by an order added meanwhile
+			}
+			seen[o.ID] = true
+			all = append(all, o)
+			fresh++
+		}
+		offset += len(resp.Orders)
+		if len(resp.Orders) == 0 || offset >= resp.Page.Total {
 			return all, nil
+		}
+		if fresh == 0 {
+			return nil, &RequestError{Method: r.method, Path: r.path, Stage: StageResponse,
+				Err: fmt.Errorf("page %d (offset %d) repeats orders already listed: the server ignores the offset, so the listing cannot finish", page, offset-len(resp.Orders))}
+		}
+		if page >= budget {
+			return nil, &RequestError{Method: r.method, Path: r.path, Stage: StageResponse,
+				Err: fmt.Errorf("still more orders after %d pages: the first page announced %d, now %d; the listing keeps growing (or the server misreports its total), so certplan stopped rather than page forever; try again later", page, firstTotal, resp.Page.Total)}
 		}
 	}
 }
