@@ -16,6 +16,9 @@ type APIError struct {
 	Errors       []ErrorDetail
 	// Body is a short, sanitized snippet of a body that held no parseable errors.
 	Body string
+	// Note says why the client stopped retrying, when that was its choice
+	// (the rate limit outlasted its patience, no time left), or is empty.
+	Note string
 }
 
 // ErrorDetail is one entry of the errors list. A code "not_found|order" is
@@ -55,6 +58,9 @@ func (e *APIError) Error() string {
 	}
 	if len(e.Errors) == 0 && e.Body != "" {
 		fmt.Fprintf(&b, ": %q", e.Body)
+	}
+	if e.Note != "" {
+		b.WriteString("; " + e.Note)
 	}
 	return b.String()
 }
@@ -128,10 +134,15 @@ type RequestError struct {
 	Method, Path string
 	Stage        Stage
 	Err          error
+	Note         string // why the client stopped retrying, as APIError.Note
 }
 
 func (e *RequestError) Error() string {
-	return fmt.Sprintf("certcentral: %s %s (%s): %v", e.Method, e.Path, e.Stage, e.Err)
+	s := fmt.Sprintf("certcentral: %s %s (%s): %v", e.Method, e.Path, e.Stage, e.Err)
+	if e.Note != "" {
+		s += "; " + e.Note
+	}
+	return s
 }
 
 func (e *RequestError) Unwrap() error { return e.Err }
