@@ -227,6 +227,10 @@ func (g *globals) confirm(ctx context.Context, p *plan.Plan, auto bool) error {
 // the report to an exit code.
 func (g *globals) execute(soft, abort context.Context, s *run.Session, f *applyFlags) error {
 	fmt.Fprintln(g.stdout)
+	if left, ok := g.runTimeLeft(); ok && f.wait > left {
+		// Polls after --timeout would not be sent: wait no longer than that.
+		f.wait = left
+	}
 	bar := newProgressBar(g.stderr, barTotal(s.Plan))
 	rep, err := s.Execute(soft, abort, run.ExecuteOptions{
 		Parallelism:  f.parallelism,

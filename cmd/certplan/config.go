@@ -40,7 +40,32 @@ func (g *globals) check() error {
 	if g.lockTimeout < 0 {
 		return fmt.Errorf("--lock-timeout %s: want 0 or more", g.lockTimeout)
 	}
+	if _, _, err := g.timeouts(); err != nil {
+		return err
+	}
+	g.start = time.Now()
 	return nil
+}
+
+// timeouts resolves --request-timeout and --timeout (0 = none for the run).
+func (g *globals) timeouts() (request, run time.Duration, err error) {
+	if request, err = g.requestTimeout.resolve("request-timeout", "CERTPLAN_REQUEST_TIMEOUT", certcentral.DefaultRequestTimeout); err != nil {
+		return 0, 0, err
+	}
+	if request == 0 {
+		return 0, 0, errors.New("--request-timeout / CERTPLAN_REQUEST_TIMEOUT 0s: want a time limit above 0 (e.g. 90s)")
+	}
+	run, err = g.runTimeout.resolve("timeout", "CERTPLAN_TIMEOUT", defaultRunTimeout)
+	return request, run, err
+}
+
+// runTimeLeft is what --timeout leaves of the run (ok false: no limit).
+func (g *globals) runTimeLeft() (time.Duration, bool) {
+	_, run, err := g.timeouts()
+	if err != nil || run == 0 || g.start.IsZero() {
+		return 0, false
+	}
+	return max(0, time.Until(g.start.Add(run))), true
 }
 
 // now returns the planning clock: --now, CERTPLAN_NOW, or the wall clock.
@@ -102,6 +127,10 @@ func (g *globals) client() (*certcentral.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	requestTimeout, runTimeout, err := g.timeouts()
+	if err != nil {
+		return nil, err
+	}
 	cc, err := certcentral.New(certcentral.Config{
 		Endpoint:       endpoint,
 		LegacyEndpoint: legacy,
@@ -109,6 +138,9 @@ func (g *globals) client() (*certcentral.Client, error) {
 		AccountID:      os.Getenv("DIGICERT_ACCOUNT_ID"),
 		UserAgent:      "certplan/" + version,
 		Logger:         &log,
+		RequestTimeout: requestTimeout,
+		RunTimeout:     runTimeout,
+		RunStart:       g.start,
 	})
 	if err != nil {
 		return nil, err

@@ -84,7 +84,12 @@ Environment:
   CERTPLAN_ENDPOINT         v2 base URL, or "us" / "eu" (flag --endpoint wins)
   CERTPLAN_LEGACY_ENDPOINT  v1 base URL (flag --legacy-endpoint wins)
   CERTPLAN_STATE            state file (flag --state wins)
-  CERTPLAN_NOW              RFC 3339 time to plan at (flag --now wins)`
+  CERTPLAN_NOW              RFC 3339 time to plan at (flag --now wins)
+  CERTPLAN_REQUEST_TIMEOUT  time limit of one CertCentral request (flag --request-timeout wins; default 1m30s)
+  CERTPLAN_TIMEOUT          time limit of the run's CertCentral calls (flag --timeout wins; default 2h, 0 = none)
+
+When CertCentral answers 429 (its limits count every run using the API key),
+reads and orders wait for its window, up to 3 minutes per request, and say so.`
 
 const rootExample = `  # check manifests
   certplan validate certs/
