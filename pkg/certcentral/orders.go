@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,7 +77,10 @@ func (c *Client) OrderInfo(ctx context.Context, orderID int64) (*Order, error) {
 
 // ListOrders returns every order matching f (GET /order/certificate), paging
 // through all pages with limit=1000. More than MaxIDsPerList ids are split
-// into several filtered calls.
+// into several filtered calls. Orders that do not match f (a server that
+// ignores or misreads a filter) are dropped, with a warning: what comes back
+// is only ever what was asked for. An asked-for id may still be missing; the
+// caller decides what that means (plan.Refresh reads it with OrderInfo).
 func (c *Client) ListOrders(ctx context.Context, f ListFilter) ([]Order, error) {
 	if err := f.validate(); err != nil {
 		return nil, err
@@ -129,14 +133,22 @@ func (c *Client) listPages(ctx context.Context, f ListFilter) ([]Order, error) {
 				budget = min(maxListPages, (firstTotal+n-1)/n+1)
 			}
 		}
-		fresh := 0
+		fresh, unasked := 0, 0
 		for _, o := range resp.Orders {
 			if o.ID != 0 && seen[o.ID] {
 				continue // shifted onto this page by an order added meanwhile
 			}
 			seen[o.ID] = true
-			all = append(all, o)
 			fresh++
+			if !f.matches(o) {
+				unasked++
+				continue
+			}
+			all = append(all, o)
+		}
+		if unasked > 0 {
+			c.log.Warn().Str("method", r.method).Str("path", r.path).Int("page", page).Int("ignored", unasked).
+				Msg("CertCentral returned orders the filters exclude (filter ignored or misread?); ignored them")
 		}
 		offset += len(resp.Orders)
 		if len(resp.Orders) == 0 || offset >= resp.Page.Total {
@@ -151,6 +163,27 @@ func (c *Client) listPages(ctx context.Context, f ListFilter) ([]Order, error) {
 				Err: fmt.Errorf("still more orders after %d pages: the first page announced %d, now %d; the listing keeps growing (or the server misreports its total), so certplan stopped rather than page forever; try again later", page, firstTotal, resp.Page.Total)}
 		}
 	}
+}
+
+// matches reports whether o is what f asks for. Fields the order does not
+// carry are not held against it. The issued status filter also returns
+// expired orders (documented: "includes any order where the certificate has
+// been issued, even if the order has expired").
+func (f ListFilter) matches(o Order) bool {
+	if len(f.IDs) > 0 && !slices.Contains(f.IDs, o.ID) {
+		return false
+	}
+	if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, o.Status) &&
+		!(o.Status == "expired" && slices.Contains(f.Statuses, "issued")) {
+		return false
+	}
+	if f.ProductNameID != "" && o.Product.NameID != "" && o.Product.NameID != f.ProductNameID {
+		return false
+	}
+	if vt := o.Certificate.ValidTill; f.ValidTillBefore != "" && len(vt) >= len(time.DateOnly) && vt[:len(time.DateOnly)] > f.ValidTillBefore {
+		return false
+	}
+	return true
 }
 
 func (f ListFilter) validate() error {

@@ -1,13 +1,17 @@
 package certcentral_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/rs/zerolog"
 
 	"github.com/certplan/certplan/pkg/certcentral"
 )
@@ -92,4 +96,34 @@ func TestListPagingIsBounded(t *testing.T) {
 			t.Errorf("server saw %d list calls, want 3", n)
 		}
 	})
+}
+
+// TestListOrdersReturnsOnlyWhatWasAsked: a server that ignores or misreads
+// the filters answers with orders that were not asked for; the client drops
+// them (ids, statuses, product), with one warning per page.
+func TestListOrdersReturnsOnlyWhatWasAsked(t *testing.T) {
+	api := newFakeAPI(t, status(200, `{"orders":[
+		{"id":1,"status":"revoked"},{"id":2,"status":"revoked"},{"id":3,"status":"issued"},
+		{"id":4,"status":"canceled","product":{"name_id":"ssl_basic"}},{"id":5,"status":"expired"},
+		{"id":6,"status":"issued"}],"page":{"total":6}}`).handler())
+	var logs bytes.Buffer
+	log := zerolog.New(&logs).Level(zerolog.WarnLevel)
+	c := api.client(t, func(cfg *certcentral.Config) { cfg.Logger = &log })
+	got, err := c.ListOrders(context.Background(), certcentral.ListFilter{
+		IDs: []int64{2, 3, 4, 5}, Statuses: []string{"revoked", "canceled", "issued"}, ProductNameID: "ssl_securesite_flex"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, o := range got {
+		ids = append(ids, o.ID)
+	}
+	// 1 and 6 were not asked for, 4 is another product; 3 is issued and 5
+	// expired, which the issued filter includes.
+	if want := []int64{2, 3, 5}; !slices.Equal(ids, want) {
+		t.Errorf("ListOrders = %v, want %v", ids, want)
+	}
+	if !strings.Contains(logs.String(), "filter ignored or misread") || !strings.Contains(logs.String(), `"ignored":3`) {
+		t.Errorf("no warning about the ignored orders:\n%s", logs.String())
+	}
 }
