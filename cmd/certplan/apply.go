@@ -19,6 +19,7 @@ import (
 	"github.com/certplan/certplan/pkg/plan"
 	"github.com/certplan/certplan/pkg/run"
 	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/termsafe"
 )
 
 type applyFlags struct {
@@ -187,7 +188,7 @@ func (g *globals) sessionFromPlanFile(ctx context.Context, path string) (*run.Se
 	if err != nil {
 		return s, g.runError(ctx, env.Backend, err)
 	}
-	fmt.Fprintf(g.stdout, "Applying saved plan %s.\n", path)
+	fmt.Fprintf(g.stdout, "Applying saved plan %s.\n", termsafe.Text(path))
 	if err := plan.RenderText(g.stdout, p, useColor(g.stdout)); err != nil {
 		return s, err
 	}
@@ -269,9 +270,10 @@ func waitInterval(bound time.Duration) time.Duration {
 func printResult(g *globals, r apply.Result) {
 	switch {
 	case r.Outcome.Failed():
-		fmt.Fprintf(g.stdout, "  ! %s: %s %s: %s\n", r.Name, r.Action, r.Outcome, r.Error)
+		fmt.Fprintf(g.stdout, "  ! %s: %s %s: %s\n", termsafe.Text(r.Name), r.Action, r.Outcome, termsafe.Text(r.Error))
 	default:
-		fmt.Fprintf(g.stdout, "  %s %s: %s -> order %d %s (%s)\n", r.Action.Symbol(), r.Name, r.Action, r.OrderID, r.Status, r.Outcome)
+		// The status word is CertCentral's.
+		fmt.Fprintf(g.stdout, "  %s %s: %s -> order %d %s (%s)\n", r.Action.Symbol(), termsafe.Text(r.Name), r.Action, r.OrderID, termsafe.Text(r.Status), r.Outcome)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/certplan/certplan/pkg/run"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
+	"github.com/certplan/certplan/pkg/termsafe"
 )
 
 // check validates the shared flags and environment up front.
@@ -90,12 +91,15 @@ func (g *globals) logger() (zerolog.Logger, error) {
 	if err != nil || g.logLevel == "" {
 		return zerolog.Nop(), fmt.Errorf("--log-level %q: want debug, info, warn or error", g.logLevel)
 	}
+	// Log lines carry file names and server text: break up the GitHub
+	// runner's "##[" marker in them (control characters are quoted by
+	// zerolog in both formats).
 	var w io.Writer
 	switch g.logFormat {
 	case "json":
-		w = g.stderr
+		w = termsafe.NewWriter(g.stderr)
 	case "text", "":
-		w = zerolog.ConsoleWriter{Out: g.stderr, NoColor: !isTTY(g.stderr), TimeFormat: time.RFC3339}
+		w = zerolog.ConsoleWriter{Out: termsafe.NewWriter(g.stderr), NoColor: !isTTY(g.stderr), TimeFormat: time.RFC3339}
 	default:
 		return zerolog.Nop(), fmt.Errorf("--log-format %q: want text or json", g.logFormat)
 	}
@@ -234,5 +238,5 @@ func (g *globals) note(kind, msg string) {
 		}
 		return
 	}
-	fmt.Fprintf(g.stderr, "%s: %s\n", kind, msg)
+	fmt.Fprintf(g.stderr, "%s: %s\n", kind, termsafe.Lines(msg))
 }

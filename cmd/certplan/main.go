@@ -9,6 +9,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/certplan/certplan/pkg/termsafe"
 )
 
 // Exit codes (documented in `certplan --help`).
@@ -55,11 +57,12 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var ce *exitCodeError
 	if errors.As(err, &ce) {
 		if ce.err != nil {
-			fmt.Fprintf(stderr, "Error: %v\n", ce.err)
+			fmt.Fprintf(stderr, "Error: %s\n", termsafe.Lines(ce.err.Error()))
 		}
 		return ce.code
 	}
-	fmt.Fprintf(stderr, "Error: %v\n", err)
+	// Errors echo file names and server text: escaped, line breaks kept.
+	fmt.Fprintf(stderr, "Error: %s\n", termsafe.Lines(err.Error()))
 	return exitError
 }
 
