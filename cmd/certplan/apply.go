@@ -87,6 +87,13 @@ func runApply(parent context.Context, g *globals, f *applyFlags, args []string) 
 	// First SIGINT/SIGTERM: stop starting orders. Second: abort in-flight requests.
 	soft, stopSoft := context.WithCancel(parent)
 	defer stopSoft()
+	// --timeout: once the run's time is up, no new order starts (as after a
+	// first Ctrl-C); orders in flight finish.
+	if left, ok := g.runTimeLeft(); ok {
+		var stopTimer context.CancelFunc
+		soft, stopTimer = context.WithTimeout(soft, left)
+		defer stopTimer()
+	}
 	abort, stopAbort := context.WithCancel(context.Background())
 	defer stopAbort()
 	sigs := make(chan os.Signal, 2)
@@ -127,6 +134,9 @@ func runApply(parent context.Context, g *globals, f *applyFlags, args []string) 
 	}
 	if err != nil {
 		s.Release()
+		if errors.Is(soft.Err(), context.DeadlineExceeded) {
+			return withCode(exitError, g.timeUp("before any order was placed: nothing was ordered"))
+		}
 		if soft.Err() != nil {
 			return withCode(exitInterrupted, errors.New("interrupted before any order was placed: nothing was ordered"))
 		}
@@ -252,12 +262,20 @@ func (g *globals) execute(soft, abort context.Context, s *run.Session, f *applyF
 		return err
 	case rep.Aborted != "":
 		return withCode(exitError, errors.New(rep.Aborted))
+	case rep.Interrupted && errors.Is(soft.Err(), context.DeadlineExceeded):
+		return withCode(exitError, g.timeUp("with orders still to place: run apply again to place them (the journal resumes where this run stopped)"))
 	case rep.Interrupted:
 		return withCode(exitInterrupted, errors.New("interrupted: run apply again to resume"))
 	case rep.Failed() > 0:
 		return withCode(exitError, fmt.Errorf("%d of %d orders did not complete", rep.Failed(), len(rep.Results)))
 	}
 	return nil
+}
+
+// timeUp says that --timeout ran out, and what that left.
+func (g *globals) timeUp(what string) error {
+	_, run, _ := g.timeouts()
+	return fmt.Errorf("the run's time limit of %s (--timeout / CERTPLAN_TIMEOUT) ran out %s; raise --timeout if the run needs longer", run, what)
 }
 
 // waitInterval spaces the --wait polls: a tenth of the bound, between 1 s
