@@ -19,6 +19,7 @@ import (
 	"github.com/certplan/certplan/pkg/plan"
 	"github.com/certplan/certplan/pkg/run"
 	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/state/backends"
 	"github.com/certplan/certplan/pkg/termsafe"
 )
 
@@ -183,11 +184,13 @@ func (g *globals) sessionFromPlanFile(ctx context.Context, path string) (*run.Se
 	}
 	// The state the plan names, unless --state / CERTPLAN_STATE says
 	// otherwise (lineage and serial then tell whether it is the same state).
+	// A PostgreSQL state is named by its URL without the password, which
+	// then comes from PGPASSWORD or a password file.
 	statePath := g.statePath(nil)
-	if p.Backend != nil && p.Backend.Kind == "file" && env(g.stateFlag, "CERTPLAN_STATE") == "" {
+	if p.Backend != nil && (p.Backend.Kind == "file" || p.Backend.Kind == "postgres") && env(g.stateFlag, "CERTPLAN_STATE") == "" {
 		statePath = p.Backend.Name
 	}
-	if fi, err := os.Stat(filepath.Dir(statePath)); err != nil || !fi.IsDir() {
+	if fi, err := os.Stat(filepath.Dir(statePath)); !backends.IsURL(statePath) && (err != nil || !fi.IsDir()) {
 		return nil, fmt.Errorf("the plan was made against state %s, which is not reachable from here: run apply in the directory where you ran plan, or pass --state", statePath)
 	}
 	env, err := g.runEnv(g.backendAt(statePath))

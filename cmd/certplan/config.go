@@ -14,9 +14,11 @@ import (
 	"golang.org/x/term"
 
 	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/run"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
+	"github.com/certplan/certplan/pkg/state/backends"
 	"github.com/certplan/certplan/pkg/termsafe"
 )
 
@@ -26,6 +28,9 @@ func (g *globals) check() error {
 		return err
 	}
 	if _, err := g.clock(); err != nil {
+		return err
+	}
+	if _, err := g.caps(); err != nil {
 		return err
 	}
 	if v := env(g.endpoint, "CERTPLAN_ENDPOINT"); v != "" {
@@ -82,6 +87,34 @@ func (g *globals) clock() (time.Time, error) {
 	return t.UTC(), nil
 }
 
+// caps returns the certificate caps plan and validate assume: --caps,
+// CERTPLAN_CAPS, or (nil) lifecycle.DefaultCaps.
+func (g *globals) caps() (lifecycle.Caps, error) {
+	v := env(g.capsFlag, "CERTPLAN_CAPS")
+	if v == "" {
+		return nil, nil
+	}
+	c, err := lifecycle.ParseCaps(v)
+	if err != nil {
+		return nil, fmt.Errorf("--caps / CERTPLAN_CAPS %q: %w", v, err)
+	}
+	return c, nil
+}
+
+// loadOptions are the planning clock and caps that validation judges
+// manifests by, as plan would.
+func (g *globals) loadOptions() (spec.LoadOptions, error) {
+	now, err := g.clock()
+	if err != nil {
+		return spec.LoadOptions{}, err
+	}
+	caps, err := g.caps()
+	if err != nil {
+		return spec.LoadOptions{}, err
+	}
+	return spec.LoadOptions{Now: now, Caps: caps}, nil
+}
+
 // logger writes zerolog logs to stderr, as text for people or JSON for CI.
 func (g *globals) logger() (zerolog.Logger, error) {
 	if g.log != nil {
@@ -135,6 +168,11 @@ func (g *globals) client() (*certcentral.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A PostgreSQL state also keeps the key's shared rate-limit log.
+	shared, err := backends.SharedRateLimit(env(g.stateFlag, "CERTPLAN_STATE"), key)
+	if err != nil {
+		return nil, err
+	}
 	cc, err := certcentral.New(certcentral.Config{
 		Endpoint:       endpoint,
 		LegacyEndpoint: legacy,
@@ -142,6 +180,7 @@ func (g *globals) client() (*certcentral.Client, error) {
 		AccountID:      os.Getenv("DIGICERT_ACCOUNT_ID"),
 		UserAgent:      "certplan/" + version,
 		Logger:         &log,
+		Shared:         shared,
 		RequestTimeout: requestTimeout,
 		RunTimeout:     runTimeout,
 		RunStart:       g.start,
@@ -187,9 +226,12 @@ func (g *globals) openState(paths []string) state.Backend {
 	return g.backendAt(g.statePath(paths))
 }
 
-// backendAt returns the backend of the state at path.
-func (g *globals) backendAt(path string) state.Backend {
-	return state.NewFileBackend(path)
+// backendAt returns the backend of the state at location: a state file, or
+// a PostgreSQL state for a postgres:// URL. This is the one place where a
+// --state / CERTPLAN_STATE value becomes a backend; a URL that does not
+// parse is reported when the state is first used.
+func (g *globals) backendAt(location string) state.Backend {
+	return backends.OpenLazy(location)
 }
 
 // loadExistingState loads the state for commands that only read it (no lock,
@@ -203,6 +245,9 @@ func (g *globals) loadExistingState(ctx context.Context, b state.Backend) (*stat
 	l, err := run.Load(ctx, env)
 	if err != nil {
 		return nil, err
+	}
+	if !l.Exists && backends.IsURL(b.Describe().Name) {
+		return nil, fmt.Errorf("no state in %s yet: nothing was ever applied to it; check --state / CERTPLAN_STATE (and its certplan_workspace)", b.Describe().Name)
 	}
 	if !l.Exists {
 		return nil, fmt.Errorf("no state file at %s: run certplan from the project directory (where certplan.yaml is), or pass --state PATH", b.Describe().Name)

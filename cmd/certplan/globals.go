@@ -21,6 +21,7 @@ type globals struct {
 	legacyEndpoint string
 	stateFlag      string
 	now            string
+	capsFlag       string
 	logFormat      string
 	logLevel       string
 	lockTimeout    time.Duration
@@ -39,8 +40,9 @@ func (g *globals) register(root *cobra.Command) {
 	f := root.PersistentFlags()
 	f.StringVar(&g.endpoint, "endpoint", "", `CertCentral v2 base URL, or "us" / "eu" (env CERTPLAN_ENDPOINT; default us)`)
 	f.StringVar(&g.legacyEndpoint, "legacy-endpoint", "", "legacy v1 base URL (env CERTPLAN_LEGACY_ENDPOINT; default https://api.digicert.com)")
-	f.StringVar(&g.stateFlag, "state", "", "state file (env CERTPLAN_STATE; default certplan.state.json in the project directory, where certplan.yaml is)")
+	f.StringVar(&g.stateFlag, "state", "", "state file, or a postgres:// URL (libpq form; PG* variables apply) for a state in PostgreSQL (env CERTPLAN_STATE; default certplan.state.json in the project directory, where certplan.yaml is)")
 	f.StringVar(&g.now, "now", "", "RFC 3339 time to plan at, for tests and demos (env CERTPLAN_NOW)")
+	f.StringVar(&g.capsFlag, "caps", "", `public TLS certificate caps by issuance date that plan and validate assume, e.g. "397,2026-02-24=199,2027-03-15=99,2029-03-15=46", or "none" (env CERTPLAN_CAPS; default: DigiCert's dates, see docs/lifecycle.md)`)
 	f.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	f.DurationVar(&g.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock")

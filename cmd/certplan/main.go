@@ -88,6 +88,7 @@ Environment:
   CERTPLAN_LEGACY_ENDPOINT  v1 base URL (flag --legacy-endpoint wins)
   CERTPLAN_STATE            state file (flag --state wins)
   CERTPLAN_NOW              RFC 3339 time to plan at (flag --now wins)
+  CERTPLAN_CAPS             certificate caps by issuance date (flag --caps wins)
   CERTPLAN_REQUEST_TIMEOUT  time limit of one CertCentral request (flag --request-timeout wins; default 1m30s)
   CERTPLAN_TIMEOUT          time limit of the run's CertCentral calls (flag --timeout wins; default 2h, 0 = none)
 

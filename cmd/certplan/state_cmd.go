@@ -26,7 +26,7 @@ except set-order, and none ever cancels or revokes anything.`,
   certplan state show shop-frontend
   certplan state rm old-frontend`,
 	}
-	cmd.AddCommand(newStateListCmd(g), newStateShowCmd(g), newStateRmCmd(g), newStateSetOrderCmd(g))
+	cmd.AddCommand(newStateListCmd(g), newStateShowCmd(g), newStateRmCmd(g), newStateSetOrderCmd(g), newStateMigrateCmd(g))
 	return cmd
 }
 

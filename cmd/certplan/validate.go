@@ -15,7 +15,9 @@ import (
 const validateLong = `Check manifests without contacting CertCentral: YAML syntax, the JSON Schema of
 each product (after Defaults are merged in), CSRs (parseable, valid self-signature,
 RSA >= 2048 or ECDSA P-256/P-384), unique names, and secrets given only as
-{env: NAME} or {file: PATH}. Every problem of the run is reported as
+{env: NAME} or {file: PATH}, no auto_renew: 1, and for Secure Site a renewBefore
+shorter than the certificate caps in force on the planning date (--now, --caps;
+a cert_validity above the cap is a warning). Every problem of the run is reported as
 file:line:column: field.path: message. Warnings do not fail the run.
 
 PATH may be files or directories (walked recursively for *.yaml and *.yml); the
@@ -46,7 +48,11 @@ func newValidateCmd(g *globals) *cobra.Command {
 			if len(args) == 0 {
 				args = []string{"."}
 			}
-			res, err := spec.Load(args)
+			opts, err := g.loadOptions()
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			res, err := spec.LoadWith(args, opts)
 			if err != nil {
 				return withCode(exitError, err)
 			}

@@ -60,6 +60,11 @@ type Config struct {
 
 	LegacyOrderPath string // default "/order/ssl"
 
+	// Shared, when set, is consulted for every request after the client's
+	// own limiter: the request log of every run sharing the API key (see
+	// SharedWindow). nil = this client's requests only.
+	Shared SharedWindow
+
 	// Now and Sleep drive the rate limiter and retry waits; nil = real time.
 	// A fake Sleep must advance Now (or block until ctx ends): the limiter
 	// re-checks after every sleep.
@@ -159,6 +164,10 @@ func New(cfg Config) (*Client, error) {
 	}
 	if c.legacyLimiter, err = newLimiter(legacyLimits, now, c.clock.sleepUntilDeadline); err != nil {
 		return nil, err
+	}
+	if cfg.Shared != nil {
+		c.limiter.shared, c.limiter.api = cfg.Shared, "v2"
+		c.legacyLimiter.shared, c.legacyLimiter.api = cfg.Shared, "v1"
 	}
 
 	log := zerolog.Nop()

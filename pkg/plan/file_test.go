@@ -105,11 +105,14 @@ func TestReadFileRejects(t *testing.T) {
 		content string
 		want    string
 	}{
-		{"newer format", `{"format_version": "2", "changes": []}`, `format_version "2" is not supported`},
+		{"newer format", `{"format_version": "3", "changes": []}`, `format_version "3" is not supported`},
+		// Format 1 had no reissue action: a plan file written before it is
+		// planned again rather than read with the new meaning.
+		{"format 1", `{"format_version": "1", "changes": []}`, `format_version "1" is not supported by this certplan (it reads "2"); plan again`},
 		{"no format", `{"changes": []}`, "no format_version"},
 		{"not JSON", `plan: yes`, "not a certplan plan file"},
-		{"bad secret path", `{"format_version": "1", "changes": [{"name": "a", "request": {"credit_card": "x"}, "secret_refs": {"credit_card.number": {"env": "N"}}}]}`, `change "a"`},
-		{"secret refs without request", `{"format_version": "1", "changes": [{"name": "a", "secret_refs": {"x": {"env": "N"}}}]}`, "no request"},
+		{"bad secret path", `{"format_version": "2", "changes": [{"name": "a", "request": {"credit_card": "x"}, "secret_refs": {"credit_card.number": {"env": "N"}}}]}`, `change "a"`},
+		{"secret refs without request", `{"format_version": "2", "changes": [{"name": "a", "secret_refs": {"x": {"env": "N"}}}]}`, "no request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,8 +147,8 @@ func FuzzReadPlan(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(b)
-	f.Add([]byte(`{"format_version": "1", "changes": [{"name": "a", "request": {"a": {"b": 1}}, "secret_refs": {"a.b.c": {"env": "X"}}}]}`))
-	f.Add([]byte(`{"format_version": "1", "changes": [{"name": "a", "request": {}, "secret_refs": {"": {}}}]}`))
+	f.Add([]byte(`{"format_version": "2", "changes": [{"name": "a", "request": {"a": {"b": 1}}, "secret_refs": {"a.b.c": {"env": "X"}}}]}`))
+	f.Add([]byte(`{"format_version": "2", "changes": [{"name": "a", "request": {}, "secret_refs": {"": {}}}]}`))
 	f.Add([]byte(`{"format_version": 1}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := decodePlan("fuzz.json", data)

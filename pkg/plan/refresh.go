@@ -69,7 +69,9 @@ func FactsFromOrder(o *certcentral.Order) state.OrderFacts {
 // these are revoked" is usually empty, and an empty answer cannot be told
 // from a filter the server did not understand. The orders come back as
 // state.OrderFacts (FactsFromOrder), so that planning never sees the
-// client's types.
+// client's types. Since every tracked order is listed, CertCentral's own
+// reissues (auto_reissue, 30 days before expiry) are adopted whenever they
+// happen.
 func Refresh(ctx context.Context, l OrderLister, st *state.State, certs []*spec.Certificate, _ time.Time) (map[int64]state.OrderFacts, RefreshStats, error) {
 	var stats RefreshStats
 	facts := map[int64]state.OrderFacts{}

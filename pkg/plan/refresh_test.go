@@ -173,6 +173,37 @@ func TestRefreshAsksOnlyAboutWhatMatters(t *testing.T) {
 	}
 }
 
+// With auto_reissue, CertCentral reissues 30 days before expiry, however
+// short renewBefore is: the reissued certificate must come back from
+// refresh as it happens, so that it is adopted. Every tracked order is now
+// refreshed in full (this test used to check that the auto_reissue order
+// was in the watched set and the other only checked for death; that split
+// is gone, see TestRefreshTrustsOnlyWhatWasAskedFor), so both orders' new
+// certificates come back.
+func TestRefreshWatchesAutoReissue(t *testing.T) {
+	st := &state.State{Certificates: map[string]*state.Certificate{}}
+	auto, plain := autoReissueOn(renewBefore(tlsCert("auto"), 10*day)), renewBefore(tlsCert("plain"), 10*day)
+	// Expires in 35 days: inside 30 + 7, outside 10 + 7.
+	st.Certificates["auto"] = planTill(1, "2026-12-28", "2027-10-10")(t, auto)
+	st.Certificates["plain"] = planTill(2, "2026-12-28", "2027-10-10")(t, plain)
+	reissued := func(id int64) certcentral.Order {
+		return certcentral.Order{ID: id, Status: "issued", Certificate: certcentral.OrderCertificate{ID: 900 + id, ValidTill: "2027-10-10"}}
+	}
+	f := &fakeLister{t: t, orders: map[int64]certcentral.Order{1: reissued(1), 2: reissued(2)}}
+	facts, _, err := Refresh(context.Background(), f, st, []*spec.Certificate{auto, plain}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.calls) != 1 || !slices.Equal(f.calls[0].IDs, []int64{1, 2}) {
+		t.Errorf("calls %+v, want one for ids [1 2]", f.calls)
+	}
+	for _, id := range []int64{1, 2} {
+		if facts[id].CertificateID != 900+id || facts[id].ValidTill != "2027-10-10" {
+			t.Errorf("order %d: facts %+v, want the reissued certificate", id, facts[id])
+		}
+	}
+}
+
 func TestRefreshEmptyAndErrors(t *testing.T) {
 	f := &fakeLister{t: t}
 	facts, stats, err := Refresh(context.Background(), f, nil, nil, testNow)

@@ -51,7 +51,7 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 		}
 	}
 	if len(rows) > 0 {
-		m.always("\n| Name | Product | Action | Reasons |\n| --- | --- | --- | --- |\n")
+		m.always("\n| Name | Product | Action | Cost | Reasons |\n| --- | --- | --- | --- | --- |\n")
 		shown := m.each(len(rows), 75, func(i int) string { return tableRow(rows[i]) })
 		m.omitted(len(rows)-shown, "table row", "table rows")
 	}
@@ -118,12 +118,29 @@ func tableRow(c *Change) string {
 	if c.Action == ActionNoOp && c.Status != "" {
 		reasons = c.Status
 	}
-	return "| `" + c.Name + "` | `" + string(c.Product) + "` | " + actionSymbol(c) + " " + actionWord(c) + " | " + mdCell(reasons) + " |\n"
+	action := actionSymbol(c) + " " + actionWord(c)
+	if c.Destructive {
+		action += " **destructive**"
+	}
+	cost := ""
+	if b := BillingPhrase(c); b != "" {
+		cost = b
+		if l := billingLabel(c); l != "" {
+			cost = l + ": " + b
+		}
+	}
+	return "| `" + c.Name + "` | `" + string(c.Product) + "` | " + action + " | " + mdCell(cost) + " | " + mdCell(reasons) + " |\n"
 }
 
 // detailsBlock is a collapsible diff of one change that touches CertCentral.
 func detailsBlock(c *Change) string {
 	var body strings.Builder
+	if c.Destructive {
+		body.WriteString("! " + destructiveWarning(c) + "\n")
+	}
+	if v := c.NextCertificate; v != nil {
+		body.WriteString("  next certificate: " + validityPhrase(v) + "\n")
+	}
 	if c.AlternativeOrderID != "" {
 		body.WriteString("  alternative_order_id: " + c.AlternativeOrderID + "\n")
 	}

@@ -38,7 +38,7 @@ func (t textWriter) symbolStyle(sym string) string {
 	switch sym {
 	case "+":
 		return ansiGreen
-	case "~":
+	case "~", "*":
 		return ansiYellow
 	case "-", "!":
 		return ansiRed
@@ -129,6 +129,12 @@ func (t textWriter) change(c *Change) error {
 	case ActionRenew:
 		verb = "will be renewed"
 		detail += sprintf(", renewal of order %d", c.RenewalOfOrderID)
+	case ActionReissue:
+		verb = "will be reissued"
+		detail += sprintf(", reissue on order %d", c.OrderID)
+		if c.Destructive {
+			detail += ", DESTRUCTIVE"
+		}
 	default:
 		return fmt.Errorf("change %q: the text renderer has no heading for action %q", c.Name, c.Action)
 	}
@@ -138,6 +144,15 @@ func (t textWriter) change(c *Change) error {
 	t.line("  ", t.style(t.symbolStyle(sym), sym+" "+esc(c.Name)), " ", verb, " (", detail, ")")
 	for _, r := range c.Reasons {
 		t.line("      ", t.style(ansiDim, "# "+esc(r.Message)))
+	}
+	if c.Destructive {
+		t.line("      ", t.style(ansiRed, "! "+destructiveWarning(c)))
+	}
+	if b := BillingPhrase(c); b != "" {
+		t.line("      ", billingLabel(c), ": ", b)
+	}
+	if v := c.NextCertificate; v != nil {
+		t.line("      next certificate: ", validityPhrase(v))
 	}
 	if c.AlternativeOrderID != "" {
 		t.line("      alternative_order_id = ", esc(jsonText(c.AlternativeOrderID)))
@@ -165,4 +180,31 @@ func (t textWriter) change(c *Change) error {
 		t.line("      ", t.style(t.symbolStyle(ds), ds), " ", path, pad, " = ", esc(val))
 	}
 	return nil
+}
+
+// billingLabel says at a glance whether a change costs money: "billed",
+// "free" or "billed pro rata".
+func billingLabel(c *Change) string {
+	if c.Billing == nil || c.Action == ActionNoOp {
+		return ""
+	}
+	switch c.Billing.Kind {
+	case BillingNewOrder:
+		return "billed"
+	case BillingProRata:
+		return "billed pro rata"
+	case BillingFree:
+		return "free"
+	}
+	return string(c.Billing.Kind)
+}
+
+// destructiveWarning is what a destructive reissue does to earlier certificates.
+func destructiveWarning(c *Change) string {
+	return sprintf("destructive: DigiCert revokes every earlier certificate of order %d 48-72 h after this one issues", c.OrderID)
+}
+
+// validityPhrase: "2026-11-23 to 2027-06-10 (199 days)".
+func validityPhrase(v *Validity) string {
+	return sprintf("%s to %s (%d %s)", v.ValidFrom, v.ValidTill, v.Days, plural(int64(v.Days), "day"))
 }

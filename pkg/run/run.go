@@ -17,6 +17,7 @@ import (
 
 	"github.com/certplan/certplan/pkg/apply"
 	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/plan"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
@@ -31,6 +32,8 @@ type Env struct {
 	Client func() (*certcentral.Client, error)
 	// Now is the planning clock (--now / CERTPLAN_NOW, or the wall clock).
 	Now time.Time
+	// Caps are the dated certificate validity caps (nil: lifecycle.DefaultCaps()).
+	Caps lifecycle.Caps
 	// LockTimeout bounds the wait for another run's lock.
 	LockTimeout time.Duration
 	Logger      zerolog.Logger
@@ -154,6 +157,7 @@ func (s *Session) Build(manifests *spec.Result) *plan.Plan {
 		Pending:         s.Loaded.Pending,
 		Facts:           s.Facts,
 		Now:             s.env.Now,
+		Caps:            s.env.Caps,
 		ManifestDigests: manifests.FileDigests,
 		Version:         s.env.Version,
 		Backend:         &info,

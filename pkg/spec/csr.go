@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"os"
@@ -273,4 +274,22 @@ func difference(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// CSRKeyDigest is the hex SHA-256 of the DER SubjectPublicKeyInfo of a PEM
+// certificate signing request: what identifies the key a certificate will
+// carry, whatever else the CSR says. A reissue has no client idempotency key,
+// so apply journals this digest and, after an ambiguous failure, looks for a
+// certificate of the order whose CSR has the same one.
+func CSRKeyDigest(pemText string) (string, error) {
+	block, _ := pem.Decode([]byte(pemText))
+	if block == nil {
+		return "", fmt.Errorf("not a PEM certificate signing request")
+	}
+	csr, err := x509.ParseCertificateRequest(block.Bytes)
+	if err != nil {
+		return "", fmt.Errorf("CSR cannot be parsed: %w", err)
+	}
+	sum := sha256.Sum256(csr.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(sum[:]), nil
 }

@@ -49,12 +49,21 @@ func (r *Result) Counts() (errors, warnings int) {
 // Defaults into each Certificate and validates the result against the
 // embedded schemas and certplan's own checks. Every manifest problem is a
 // Diagnostic; the error is only for a path that cannot be read at all.
+//
+// Checks that depend on the date (the certificate caps of public TLS) use the
+// wall clock and lifecycle.DefaultCaps(); LoadWith takes others.
 func Load(paths []string) (*Result, error) {
+	return LoadWith(paths, LoadOptions{})
+}
+
+// LoadWith is Load at the planning instant and with the certificate caps of
+// opts.
+func LoadWith(paths []string, opts LoadOptions) (*Result, error) {
 	v, err := embeddedValidator()
 	if err != nil {
 		return nil, err
 	}
-	return load(paths, v)
+	return load(paths, v, opts)
 }
 
 // Document kinds.
@@ -68,9 +77,10 @@ type loader struct {
 	v        *validator
 	csr      *csrCache
 	defaults *defaultsIndex
+	opts     LoadOptions
 }
 
-func load(paths []string, v *validator) (*Result, error) {
+func load(paths []string, v *validator, opts LoadOptions) (*Result, error) {
 	if len(paths) == 0 {
 		return nil, errNoPaths
 	}
@@ -108,7 +118,7 @@ func load(paths []string, v *validator) (*Result, error) {
 	}
 	res.Manifests = len(certs)
 
-	l := &loader{v: v, csr: newCSRCache(), defaults: buildDefaults(defaults)}
+	l := &loader{v: v, csr: newCSRCache(), defaults: buildDefaults(defaults), opts: opts}
 	diags = append(diags, l.defaults.diags...)
 	for _, ds := range parallel(append(defaults, others...), l.checkDocument) {
 		diags = append(diags, ds...)
@@ -177,7 +187,12 @@ func (l *loader) certificate(doc *rawDoc) (out certOutcome) {
 		return certOutcome{diags: diags}
 	}
 	cert, more := buildCertificate(root, inst, csrText, loc)
-	return certOutcome{cert: cert, diags: append(diags, more...)}
+	diags = append(diags, more...)
+	diags = append(diags, lifecycleChecks(root, cert, l.opts)...)
+	if hasErrors(diags) {
+		return certOutcome{diags: diags}
+	}
+	return certOutcome{cert: cert, diags: diags}
 }
 
 // checkDocument validates a Defaults document (or one of an unknown kind) on

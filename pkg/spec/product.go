@@ -70,3 +70,14 @@ func (p Product) IssuesTLS() bool {
 	f, _ := p.Family()
 	return f == FamilySecureSite || f == FamilyPrivateSSL || f == FamilyLegacy
 }
+
+// HasPlans reports whether orders of this product are paid plans that carry
+// several certificates: public TLS (Secure Site), whose certificates are
+// capped by date (lifecycle.DefaultCaps) while the order runs 1 to 3 years.
+// The next certificate of such an order comes from a free reissue; only the
+// end of the plan calls for a renewal. Private SSL, document signing and
+// legacy v1 orders have no plans: their order validity is the certificate's.
+func (p Product) HasPlans() bool {
+	f, _ := p.Family()
+	return f == FamilySecureSite
+}
