@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/product"
 )
 
 // MaxIDsPerList is the most order ids ListOrders puts in one filters[id]; more
@@ -28,14 +28,14 @@ const listPageSize = 1000
 // from BuildOrderBody. It is never retried except on 429: on any other failure
 // use NothingCreated / OutcomeUnknown to decide, and look the
 // alternative_order_id up before submitting again.
-func (c *Client) PlaceOrder(ctx context.Context, product spec.Product, body []byte) (*PlaceOrderResponse, error) {
-	if product == "" || product.IsLegacy() {
-		return nil, buildErr("product", "%q is not a Services API v2 product (legacy_ssl goes through PlaceLegacyOrder)", product)
+func (c *Client) PlaceOrder(ctx context.Context, prod product.Product, body []byte) (*PlaceOrderResponse, error) {
+	if prod == "" || prod.IsLegacy() {
+		return nil, buildErr("product", "%q is not a Services API v2 product (legacy_ssl goes through PlaceLegacyOrder)", prod)
 	}
 	if !json.Valid(body) {
 		return nil, buildErr("", "order body is not valid JSON")
 	}
-	r := request{method: http.MethodPost, path: "/order/certificate/" + url.PathEscape(string(product)), body: body}
+	r := request{method: http.MethodPost, path: "/order/certificate/" + url.PathEscape(string(prod)), body: body}
 	data, err := c.do(ctx, r)
 	if err != nil {
 		return nil, err
