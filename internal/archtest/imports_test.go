@@ -26,7 +26,7 @@ import (
 // leaves are small vocabularies every layer shares. A leaf imports nothing
 // of ours, so depending on one never drags a layer along; any package
 // except another leaf may import one.
-var leaves = []string{"product", "secret", "lifecycle", "atomicfile"}
+var leaves = []string{"product", "secret", "lifecycle", "atomicfile", "termsafe"}
 
 // testOnly groups are helpers for tests; no package may import them.
 var testOnly = []string{"projectgen", "archtest", "pgtest"}
@@ -46,6 +46,7 @@ var rules = map[string]edges{
 	"secret":     {}, // secret references, resolved only when a request is built
 	"lifecycle":  {}, // dated rules of public TLS certificates (validity caps, DCV reuse)
 	"atomicfile": {}, // temp file, fsync, rename, directory fsync
+	"termsafe":   {}, // escaping of repository and server text for terminals and CI logs
 	"schemas":    {}, // the JSON Schemas, embedded (data only)
 
 	// Manifests. spec is the bottom of the planning stack: it knows nothing of

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -143,7 +144,11 @@ func (s *Session) Refresh(ctx context.Context, certs []*spec.Certificate) error 
 	if err != nil {
 		return &RefreshError{Err: err}
 	}
-	s.env.Logger.Info().Int("calls", stats.Calls).Int("orders", stats.Orders).Msg("refreshed")
+	s.env.Logger.Info().Int("calls", stats.Calls).Int("lookups", stats.Lookups).Int("orders", stats.Orders).Msg("refreshed")
+	if len(stats.Unseen) > 0 {
+		s.env.note("Warning", fmt.Sprintf("CertCentral returned nothing for %d tracked order(s) (%s): they are planned from the state alone; check that the API key can see them",
+			len(stats.Unseen), idList(stats.Unseen, 5)))
+	}
 	s.Facts = facts
 	return nil
 }
@@ -403,4 +408,20 @@ func closeIntent(ctx context.Context, b state.Backend, open state.Record, operat
 		err = cerr
 	}
 	return err
+}
+
+// idList names up to most ids, then how many more.
+func idList(ids []int64, most int) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i == most {
+			fmt.Fprintf(&b, " and %d more", len(ids)-most)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d", id)
+	}
+	return b.String()
 }

@@ -323,3 +323,33 @@ func TestRepairClosesInterruptedReissue(t *testing.T) {
 		t.Fatalf("the interrupted reissue is still open after state set-order: %v %+v", err, loaded.Pending)
 	}
 }
+
+func TestRefreshNotesOrdersCertCentralDoesNotReturn(t *testing.T) {
+	r := newRig(t, 1)
+	r.apply(t)
+	// The order vanishes from CertCentral's view (another account's key, a
+	// deleted order): the run must say so, not plan silently from state.
+	l, err := r.env.Backend.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := r.manifests.Certificates[0].Name
+	lock, err := r.env.Backend.Lock(context.Background(), "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.State.Certificates[name].OrderID = 987654321
+	if err := r.env.Backend.Commit(context.Background(), l); err != nil {
+		t.Fatal(err)
+	}
+	_ = lock.Release()
+	s := r.prepare(t, true)
+	s.Release()
+	found := false
+	for _, n := range r.notes {
+		found = found || (strings.HasPrefix(n, "Warning: ") && strings.Contains(n, "987654321"))
+	}
+	if !found {
+		t.Errorf("no warning names the tracked order CertCentral did not return; notes: %q", r.notes)
+	}
+}
