@@ -192,24 +192,6 @@ func threeYears(years int) lifecycleConfig {
 		start: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), step: 7 * 24 * time.Hour, steps: 157}
 }
 
-// TestLifecycleFigures prints, for a 1-year and a 3-year plan lived weekly
-// over three years, the orders placed and the reissues sent (over the whole
-// life and over its first 1,060 days, the window), and the days no
-// valid certificate covered. It asserts nothing about the planner's
-// choices: TestLifecycle does. go test ./pkg/run -run LifecycleFigures -v
-func TestLifecycleFigures(t *testing.T) {
-	if testing.Short() {
-		t.Skip("lives three years twice")
-	}
-	for _, years := range []int{1, 3} {
-		cfg := threeYears(years)
-		r := liveLifecycle(t, cfg)
-		o1060, r1060 := r.upTo(cfg, 1060)
-		t.Logf("%d-year plan, %d weeks from %s: %d orders placed, %d reissues (first 1,060 days: %d orders, %d reissues); plans needed %d; %d days uncovered",
-			years, cfg.steps, day(cfg.start), r.orders, r.reissues, o1060, r1060, plansNeeded(cfg), len(r.uncovered))
-	}
-}
-
 // checkLife asserts what every life must show: the orders placed are the
 // plans needed, never more than one order or one reissue a step, and no
 // day without a valid certificate.
@@ -254,7 +236,9 @@ func TestLifecycle(t *testing.T) {
 			if o != tc.orders1060 || re < tc.minReissues1060 {
 				t.Errorf("first 1,060 days: %d orders, %d reissues; want %d orders and at least %d reissues", o, re, tc.orders1060, tc.minReissues1060)
 			}
-			t.Logf("%d orders, %d reissues in three years; %d orders, %d reissues in 1,060 days", r.orders, r.reissues, o, re)
+			// The figures of the closing note (go test -v -run 'TestLifecycle$').
+			t.Logf("%d-year plan, %d weeks from %s: %d orders placed, %d reissues (first 1,060 days: %d orders, %d reissues); plans needed %d",
+				tc.years, cfg.steps, day(cfg.start), r.orders, r.reissues, o, re, plansNeeded(cfg))
 		})
 	}
 }
