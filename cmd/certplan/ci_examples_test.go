@@ -17,6 +17,8 @@ import (
 var ciExamples = []string{
 	"github-actions/certplan.yml",
 	"gitlab-ci.yml",
+	"github-actions/certplan-postgres.yml",
+	"gitlab-ci-postgres.yml",
 }
 
 func TestCIExamplesUseRealCommands(t *testing.T) {

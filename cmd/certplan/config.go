@@ -14,9 +14,12 @@ import (
 	"golang.org/x/term"
 
 	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/run"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
+	"github.com/certplan/certplan/pkg/state/backends"
+	"github.com/certplan/certplan/pkg/termsafe"
 )
 
 // check validates the shared flags and environment up front.
@@ -25,6 +28,9 @@ func (g *globals) check() error {
 		return err
 	}
 	if _, err := g.clock(); err != nil {
+		return err
+	}
+	if _, err := g.caps(); err != nil {
 		return err
 	}
 	if v := env(g.endpoint, "CERTPLAN_ENDPOINT"); v != "" {
@@ -40,7 +46,32 @@ func (g *globals) check() error {
 	if g.lockTimeout < 0 {
 		return fmt.Errorf("--lock-timeout %s: want 0 or more", g.lockTimeout)
 	}
+	if _, _, err := g.timeouts(); err != nil {
+		return err
+	}
+	g.start = time.Now()
 	return nil
+}
+
+// timeouts resolves --request-timeout and --timeout (0 = none for the run).
+func (g *globals) timeouts() (request, run time.Duration, err error) {
+	if request, err = g.requestTimeout.resolve("request-timeout", "CERTPLAN_REQUEST_TIMEOUT", certcentral.DefaultRequestTimeout); err != nil {
+		return 0, 0, err
+	}
+	if request == 0 {
+		return 0, 0, errors.New("--request-timeout / CERTPLAN_REQUEST_TIMEOUT 0s: want a time limit above 0 (e.g. 90s)")
+	}
+	run, err = g.runTimeout.resolve("timeout", "CERTPLAN_TIMEOUT", defaultRunTimeout)
+	return request, run, err
+}
+
+// runTimeLeft is what --timeout leaves of the run (ok false: no limit).
+func (g *globals) runTimeLeft() (time.Duration, bool) {
+	_, run, err := g.timeouts()
+	if err != nil || run == 0 || g.start.IsZero() {
+		return 0, false
+	}
+	return max(0, time.Until(g.start.Add(run))), true
 }
 
 // now returns the planning clock: --now, CERTPLAN_NOW, or the wall clock.
@@ -56,6 +87,35 @@ func (g *globals) clock() (time.Time, error) {
 	return t.UTC(), nil
 }
 
+// caps returns the certificate caps plan and validate assume: --caps,
+// CERTPLAN_CAPS, or (nil) lifecycle.DefaultCaps.
+func (g *globals) caps() (lifecycle.Caps, error) {
+	v := env(g.capsFlag, "CERTPLAN_CAPS")
+	if v == "" {
+		return nil, nil
+	}
+	c, err := lifecycle.ParseCaps(v)
+	if err != nil {
+		return nil, fmt.Errorf("--caps / CERTPLAN_CAPS %q: %w", v, err)
+	}
+	return c, nil
+}
+
+// loadOptions are the planning clock and caps that validation judges
+// manifests by, as plan would, and the directories outside the project that
+// manifests may reference files in.
+func (g *globals) loadOptions() (spec.LoadOptions, error) {
+	now, err := g.clock()
+	if err != nil {
+		return spec.LoadOptions{}, err
+	}
+	caps, err := g.caps()
+	if err != nil {
+		return spec.LoadOptions{}, err
+	}
+	return spec.LoadOptions{Now: now, Caps: caps, AllowFilesIn: g.fileDirs()}, nil
+}
+
 // logger writes zerolog logs to stderr, as text for people or JSON for CI.
 func (g *globals) logger() (zerolog.Logger, error) {
 	if g.log != nil {
@@ -65,12 +125,15 @@ func (g *globals) logger() (zerolog.Logger, error) {
 	if err != nil || g.logLevel == "" {
 		return zerolog.Nop(), fmt.Errorf("--log-level %q: want debug, info, warn or error", g.logLevel)
 	}
+	// Log lines carry file names and server text: break up the GitHub
+	// runner's "##[" marker in them (control characters are quoted by
+	// zerolog in both formats).
 	var w io.Writer
 	switch g.logFormat {
 	case "json":
-		w = g.stderr
+		w = termsafe.NewWriter(g.stderr)
 	case "text", "":
-		w = zerolog.ConsoleWriter{Out: g.stderr, NoColor: !isTTY(g.stderr), TimeFormat: time.RFC3339}
+		w = zerolog.ConsoleWriter{Out: termsafe.NewWriter(g.stderr), NoColor: !isTTY(g.stderr), TimeFormat: time.RFC3339}
 	default:
 		return zerolog.Nop(), fmt.Errorf("--log-format %q: want text or json", g.logFormat)
 	}
@@ -102,6 +165,15 @@ func (g *globals) client() (*certcentral.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	requestTimeout, runTimeout, err := g.timeouts()
+	if err != nil {
+		return nil, err
+	}
+	// A PostgreSQL state also keeps the key's shared rate-limit log.
+	shared, err := backends.SharedRateLimit(env(g.stateFlag, "CERTPLAN_STATE"), key)
+	if err != nil {
+		return nil, err
+	}
 	cc, err := certcentral.New(certcentral.Config{
 		Endpoint:       endpoint,
 		LegacyEndpoint: legacy,
@@ -109,6 +181,10 @@ func (g *globals) client() (*certcentral.Client, error) {
 		AccountID:      os.Getenv("DIGICERT_ACCOUNT_ID"),
 		UserAgent:      "certplan/" + version,
 		Logger:         &log,
+		Shared:         shared,
+		RequestTimeout: requestTimeout,
+		RunTimeout:     runTimeout,
+		RunStart:       g.start,
 	})
 	if err != nil {
 		return nil, err
@@ -152,9 +228,12 @@ func (g *globals) openState(paths []string) (state.Backend, error) {
 	return g.backendAt(path), nil
 }
 
-// backendAt returns the backend of the state at path.
-func (g *globals) backendAt(path string) state.Backend {
-	return state.NewFileBackend(path)
+// backendAt returns the backend of the state at location: a state file, or
+// a PostgreSQL state for a postgres:// URL. This is the one place where a
+// --state / CERTPLAN_STATE value becomes a backend; a URL that does not
+// parse is reported when the state is first used.
+func (g *globals) backendAt(location string) state.Backend {
+	return backends.OpenLazy(location)
 }
 
 // loadExistingState loads the state for commands that only read it (no lock,
@@ -168,6 +247,9 @@ func (g *globals) loadExistingState(ctx context.Context, b state.Backend) (*stat
 	l, err := run.Load(ctx, env)
 	if err != nil {
 		return nil, err
+	}
+	if !l.Exists && backends.IsURL(b.Describe().Name) {
+		return nil, fmt.Errorf("no state in %s yet: nothing was ever applied to it; check --state / CERTPLAN_STATE (and its certplan_workspace)", b.Describe().Name)
 	}
 	if !l.Exists {
 		return nil, fmt.Errorf("no state file at %s: run certplan from the project directory (where certplan.yaml is), or pass --state PATH", b.Describe().Name)
@@ -203,5 +285,5 @@ func (g *globals) note(kind, msg string) {
 		}
 		return
 	}
-	fmt.Fprintf(g.stderr, "%s: %s\n", kind, msg)
+	fmt.Fprintf(g.stderr, "%s: %s\n", kind, termsafe.Lines(msg))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certplan/certplan/pkg/scaffold"
+	"github.com/certplan/certplan/pkg/state/backends"
 )
 
 const initLong = `Scaffold a repository for certplan in DIR (default: the current directory):
@@ -17,6 +18,10 @@ const initLong = `Scaffold a repository for certplan in DIR (default: the curren
   .github/workflows/certplan.yml   plan on pull requests, apply on main
   .gitignore                       certplan's journals, locks, backups, temp files, keys
 
+With --state postgres the workflow keeps the state in PostgreSQL instead (its
+URL and password from the repository secrets CERTPLAN_STATE_URL and
+CERTPLAN_PG_PASSWORD) and commits nothing back, so a protected main works.
+
 Existing files are never overwritten unless --force is given; without it
 nothing is written and the files in the way are listed.
 
@@ -24,7 +29,8 @@ Exit codes: 0 written, 1 a file exists (without --force) or an error.`
 
 const initExample = `  certplan init
   certplan init my-certs
-  certplan init --force   # overwrite the scaffold files`
+  certplan init --force   # overwrite the scaffold files
+  certplan init --state postgres   # state in PostgreSQL, nothing committed back`
 
 func newInitCmd(g *globals) *cobra.Command {
 	var force bool
@@ -39,18 +45,31 @@ func newInitCmd(g *globals) *cobra.Command {
 			if len(args) == 1 {
 				dir = args[0]
 			}
-			return runInit(g, dir, force)
+			return runInit(g, dir, force, initStateKind(g.stateFlag))
 		},
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite scaffold files that already exist")
 	return cmd
 }
 
-func runInit(g *globals, dir string, force bool) error {
+// initStateKind reads init's --state: "file" or "postgres" (a postgres://
+// URL counts as postgres: the pipelines take the URL from a secret).
+func initStateKind(flag string) string {
+	if backends.IsURL(flag) {
+		return "postgres"
+	}
+	return flag
+}
+
+func runInit(g *globals, dir string, force bool, stateKind string) error {
+	opts := scaffold.Options{State: stateKind}
+	if err := opts.Check(); err != nil {
+		return fmt.Errorf("init --state: %w", err)
+	}
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		return fmt.Errorf("init: %s is a file, not a directory", dir)
 	}
-	written, err := scaffold.Write(dir, force)
+	written, err := scaffold.WriteFor(dir, force, opts)
 	var exists *scaffold.ExistsError
 	if errors.As(err, &exists) {
 		fmt.Fprintf(g.stderr, "These files already exist in %s:\n", dir)
@@ -66,6 +85,13 @@ func runInit(g *globals, dir string, force bool) error {
 		return fmt.Errorf("init %s: %w", dir, err)
 	}
 	fmt.Fprint(g.stdout, nextSteps(dir))
+	if opts.State == "postgres" {
+		fmt.Fprint(g.stdout, `  #    The workflow keeps the state in PostgreSQL: also add the secrets
+  #    CERTPLAN_STATE_URL (postgres://USER@HOST:5432/DB?sslmode=verify-full, no password)
+  #    and CERTPLAN_PG_PASSWORD. To plan from here: export CERTPLAN_STATE and PGPASSWORD.
+  #    An existing state file moves in with: certplan state migrate --to "$CERTPLAN_STATE"
+`)
+	}
 	return nil
 }
 

@@ -22,10 +22,15 @@ func (g *globals) runEnv(b state.Backend) (run.Env, error) {
 	if err != nil {
 		return run.Env{}, err
 	}
+	caps, err := g.caps()
+	if err != nil {
+		return run.Env{}, err
+	}
 	return run.Env{
 		Backend:     b,
 		Client:      g.client,
 		Now:         now,
+		Caps:        caps,
 		LockTimeout: g.lockTimeout,
 		Logger:      log,
 		Version:     version,
@@ -38,7 +43,11 @@ func (g *globals) loadManifests(paths []string) (*spec.Result, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	res, err := spec.LoadAllowing(paths, g.fileDirs())
+	opts, err := g.loadOptions()
+	if err != nil {
+		return nil, err
+	}
+	res, err := spec.LoadWith(paths, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -9,12 +9,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/termsafe"
 )
 
 const validateLong = `Check manifests without contacting CertCentral: YAML syntax, the JSON Schema of
 each product (after Defaults are merged in), CSRs (parseable, valid self-signature,
 RSA >= 2048 or ECDSA P-256/P-384), unique names, and secrets given only as
-{env: NAME} or {file: PATH}. Every problem of the run is reported as
+{env: NAME} or {file: PATH}, no auto_renew: 1, and for Secure Site a renewBefore
+shorter than the certificate caps in force on the planning date (--now, --caps;
+a cert_validity above the cap is a warning). Every problem of the run is reported as
 file:line:column: field.path: message. Warnings do not fail the run.
 
 PATH may be files or directories (walked recursively for *.yaml and *.yml); the
@@ -45,7 +48,11 @@ func newValidateCmd(g *globals) *cobra.Command {
 			if len(args) == 0 {
 				args = []string{"."}
 			}
-			res, err := spec.LoadAllowing(args, g.fileDirs())
+			opts, err := g.loadOptions()
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			res, err := spec.LoadWith(args, opts)
 			if err != nil {
 				return withCode(exitError, err)
 			}
@@ -90,7 +97,11 @@ func validateSummary(res *spec.Result) string {
 	}
 	out := fmt.Sprintf("%s, %d %s, %d %s", valid, errs, plural(errs, "error"), warns, plural(warns, "warning"))
 	if n := len(res.Skipped); n > 0 {
-		out += fmt.Sprintf(" (skipped %d other YAML %s: %s)", n, plural(n, "file"), strings.Join(res.Skipped, ", "))
+		skipped := make([]string, n)
+		for i, f := range res.Skipped {
+			skipped[i] = termsafe.Text(f)
+		}
+		out += fmt.Sprintf(" (skipped %d other YAML %s: %s)", n, plural(n, "file"), strings.Join(skipped, ", "))
 	}
 	return out
 }
@@ -134,7 +145,7 @@ func renderValidateJSON(w io.Writer, res *spec.Result) error {
 			Path: d.Path, Message: d.Message, Severity: d.Severity.String(),
 		})
 	}
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(termsafe.NewWriter(w)) // "##[" in a file name, as valid JSON
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(out)
@@ -172,12 +183,16 @@ func renderValidateGitHub(w io.Writer, res *spec.Result) error {
 	return err
 }
 
-// escapeGitHubData escapes a workflow command's message as GitHub's toolkit does.
+// escapeGitHubData escapes a workflow command's message as GitHub's toolkit
+// does, then every other control character and the legacy "##[" command
+// (termsafe), so that a message from the repository can neither end the
+// annotation nor reach the log raw.
 func escapeGitHubData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+	return termsafe.Text(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s))
 }
 
-// escapeGitHubProperty escapes a workflow command property value.
+// escapeGitHubProperty escapes a workflow command property value (a file
+// name from the repository) likewise, ":" and "," included.
 func escapeGitHubProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+	return termsafe.Text(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s))
 }

@@ -48,10 +48,29 @@ func effectiveWindow(w time.Duration) time.Duration {
 	return w + time.Duration(float64(w)*windowMarginRatio) + windowMarginFixed
 }
 
+// SharedWindow is a request log kept outside the process, consulted by the
+// limiter for every request after its own check, so that every run using
+// one API key (a pull-request plan, a merge apply, a scheduled run) stays
+// under the key's limits together instead of each assuming the whole budget
+// is its own. pgstate keeps one in the state database. Without one (the
+// default) the limiter counts this process's requests only.
+type SharedWindow interface {
+	// Acquire records a request about to start, for the API api ("v2" or
+	// "v1"), if one more fits within every limit counting every run's
+	// requests (in flight, or ended within the window), and returns a
+	// release func to call once the response has arrived. Otherwise it
+	// records nothing and returns how long to wait before asking again. An
+	// error means the request must not be sent.
+	Acquire(ctx context.Context, api string, limits []Limit) (release func(), wait time.Duration, err error)
+}
+
 // limiter is a sliding-window log shared by all goroutines of a Client.
 type limiter struct {
 	mu      sync.Mutex
 	windows []window
+	limits  []Limit      // the effective windows, for shared
+	shared  SharedWindow // nil: this process only
+	api     string       // "v2" or "v1", for shared
 	maxSpan time.Duration
 	slots   []*slot       // requests that may still count in a window, in start order
 	wake    chan struct{} // closed and replaced whenever a slot is released
@@ -71,6 +90,7 @@ type slot struct {
 	seq        uint64
 	start, end time.Time
 	done       bool
+	shared     func() // releases the request in the shared window
 }
 
 func newLimiter(limits []Limit, now func() time.Time, sleep func(context.Context, time.Duration) error) (*limiter, error) {
@@ -81,6 +101,7 @@ func newLimiter(limits []Limit, now func() time.Time, sleep func(context.Context
 		}
 		w := window{requests: lim.Requests, span: effectiveWindow(lim.Window)}
 		l.windows = append(l.windows, w)
+		l.limits = append(l.limits, Limit{Requests: w.requests, Window: w.span})
 		l.maxSpan = max(l.maxSpan, w.span)
 	}
 	return l, nil
@@ -107,7 +128,24 @@ func (l *limiter) acquire(ctx context.Context) (*slot, error) {
 			s := &slot{l: l, seq: l.seq, start: now}
 			l.slots = append(l.slots, s)
 			l.mu.Unlock()
-			return s, nil
+			if l.shared == nil {
+				return s, nil
+			}
+			release, wait, err := l.shared.Acquire(ctx, l.api, l.limits)
+			if err != nil {
+				l.drop(s)
+				return nil, fmt.Errorf("shared rate limit: %w", err)
+			}
+			if wait <= 0 {
+				s.shared = release
+				return s, nil
+			}
+			// Other runs used the budget: give the slot back and wait.
+			l.drop(s)
+			if err := l.sleep(ctx, wait); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		wake := l.wake
 		l.mu.Unlock()
@@ -185,11 +223,25 @@ func (s *slot) release() {
 	}
 	l := s.l
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if s.done {
+		l.mu.Unlock()
 		return
 	}
 	s.done, s.end = true, l.now()
+	shared := s.shared
+	close(l.wake)
+	l.wake = make(chan struct{})
+	l.mu.Unlock()
+	if shared != nil {
+		shared()
+	}
+}
+
+// drop forgets a slot whose request was never sent.
+func (l *limiter) drop(s *slot) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.slots = slices.DeleteFunc(l.slots, func(x *slot) bool { return x == s })
 	close(l.wake)
 	l.wake = make(chan struct{})
 }

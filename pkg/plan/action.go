@@ -20,13 +20,17 @@ const (
 	ActionCreate Action = "create"
 	// ActionRenew places a new, billed order renewing the current one.
 	ActionRenew Action = "renew"
+	// ActionReissue asks CertCentral for a new certificate on the current,
+	// paid order (same order id): free, except that added names are billed
+	// pro rata.
+	ActionReissue Action = "reissue"
 	// ActionNoOp sends nothing.
 	ActionNoOp Action = "no-op"
 )
 
 // AllActions lists every action, in the order summaries name them.
 func AllActions() []Action {
-	return []Action{ActionCreate, ActionRenew, ActionNoOp}
+	return []Action{ActionCreate, ActionRenew, ActionReissue, ActionNoOp}
 }
 
 // Valid reports whether a is one of AllActions.
@@ -39,24 +43,30 @@ func (a Action) Valid() bool {
 	return false
 }
 
-// String is the action's name in every output: "create", "renew", "no-op".
+// String is the action's name in every output: "create", "renew",
+// "reissue", "no-op".
 func (a Action) String() string { return string(a) }
 
 // Symbol is the action's one-character marker in text and markdown: "+"
-// create, "~" renew, "=" no-op; "?" for an action this certplan does not know.
+// create, "~" renew, "*" reissue, "=" no-op; "?" for an action this certplan
+// does not know.
 func (a Action) Symbol() string {
 	switch a {
 	case ActionCreate:
 		return "+"
 	case ActionRenew:
 		return "~"
+	case ActionReissue:
+		return "*"
 	case ActionNoOp:
 		return "="
 	}
 	return "?"
 }
 
-// PlacesBilledOrder reports whether applying the action buys an order.
+// PlacesBilledOrder reports whether applying the action buys an order. A
+// reissue buys none (added names are billed pro rata on the same order:
+// see Change.Billing).
 func (a Action) PlacesBilledOrder() bool {
 	switch a {
 	case ActionCreate, ActionRenew:
@@ -69,7 +79,7 @@ func (a Action) PlacesBilledOrder() bool {
 // CertCentral (and so journals an intent first).
 func (a Action) TouchesCertCentral() bool {
 	switch a {
-	case ActionCreate, ActionRenew:
+	case ActionCreate, ActionRenew, ActionReissue:
 		return true
 	}
 	return false

@@ -43,7 +43,7 @@ func TestEveryActionIsHandled(t *testing.T) {
 			p := onePlan(a)
 			ch := &p.Changes[0]
 			s := p.Summary
-			if s.Count(a) != 1 || s.Create+s.Renew+s.NoOp != 1 {
+			if s.Count(a) != 1 || s.Create+s.Renew+s.Reissue+s.NoOp != 1 {
 				t.Errorf("summary %+v: want exactly one change counted, as %s", s, a)
 			}
 			line := SummaryLine(p)
@@ -54,7 +54,7 @@ func TestEveryActionIsHandled(t *testing.T) {
 			} else if line != "No changes. 1 certificate up to date." {
 				t.Errorf("summary line %q, want no changes", line)
 			}
-			if p.HasChanges() != a.TouchesCertCentral() || ch.Applies() != a.TouchesCertCentral() || len(p.ToApply()) != s.Create+s.Renew {
+			if p.HasChanges() != a.TouchesCertCentral() || ch.Applies() != a.TouchesCertCentral() || len(p.ToApply()) != s.Create+s.Renew+s.Reissue {
 				t.Errorf("HasChanges %v, Applies %v, ToApply %d: want %v and the summary's count of orders",
 					p.HasChanges(), ch.Applies(), len(p.ToApply()), a.TouchesCertCentral())
 			}

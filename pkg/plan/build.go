@@ -4,6 +4,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 )
@@ -36,7 +37,11 @@ func Build(in Input) *Plan {
 	}
 	sort.SliceStable(certs, func(i, j int) bool { return certs[i].Name < certs[j].Name })
 
-	pl := planner{now: in.Now.UTC(), facts: in.Facts}
+	caps := in.Caps
+	if caps == nil {
+		caps = lifecycle.DefaultCaps()
+	}
+	pl := planner{now: in.Now.UTC(), facts: in.Facts, caps: caps}
 	if len(in.Facts) > 0 {
 		pl.known = knownOrderIDs(st)
 	}
@@ -88,6 +93,7 @@ type planner struct {
 	now   time.Time
 	facts map[int64]state.OrderFacts
 	known map[int64]bool // every order id the state knows, for drift
+	caps  lifecycle.Caps // never nil
 }
 
 // plan decides one certificate by the rule list (rules.go) and derives its
@@ -107,6 +113,10 @@ func (pl planner) given(c *spec.Certificate, cur *state.Certificate, pending *st
 		requestDigest: RequestDigest(orderBody(c.Order, cur != nil)),
 		current:       cur,
 		now:           pl.now,
+		caps:          pl.caps,
+	}
+	if g.caps == nil {
+		g.caps = lifecycle.DefaultCaps()
 	}
 	if pending != nil {
 		if act, ok := resumedAction(pending.Action); ok {
@@ -118,7 +128,7 @@ func (pl planner) given(c *spec.Certificate, cur *state.Certificate, pending *st
 		return g, nil
 	}
 	var drift []Drift
-	g.order, drift = pl.observe(c.Name, cur)
+	g.order, drift = pl.observe(c.Name, cur, autoReissue(c.Order))
 	return g, drift
 }
 
@@ -141,7 +151,9 @@ func change(g given, d decision) Change {
 		RequestDigest: g.requestDigest,
 	}
 	if d.resume != nil {
-		return resumedChange(ch, g, d.resume)
+		ch = resumedChange(ch, g, d.resume)
+		ch.Billing, ch.NextCertificate = costOf(g, d, &ch)
+		return ch
 	}
 	if cur != nil && g.interrupted == nil {
 		ch.OrderID = cur.OrderID
@@ -160,8 +172,73 @@ func change(g given, d decision) Change {
 		ch.AlternativeOrderID = key(c.Name, c.Product, ch.SpecDigest, cur.OrderID)
 		setRequest(&ch, c.Order, true)
 		ch.Diff = diffBodies(cur.Request, ch.Request)
+	case ActionReissue:
+		// The same order gets a new certificate: no key (a reissue has
+		// none; apply journals the CSR's key digest instead), and the
+		// manifest's body, from which apply sends only what a reissue
+		// carries (certcentral.BuildReissueBody). The diff shows just that.
+		setRequest(&ch, c.Order, true)
+		ch.CSRKeyDigest = csrKeyDigest(ch.Request)
+		ch.Diff = reissueDiff(cur.Request, ch.Request)
+		ch.Destructive = d.destructive
 	}
+	if d.blocked && d.destructive {
+		ch.Destructive = true
+	}
+	ch.Billing, ch.NextCertificate = costOf(g, d, &ch)
 	return ch
+}
+
+// reissueDiff is the diff of the fields a reissue sends.
+func reissueDiff(before, after map[string]any) []DiffEntry {
+	out := []DiffEntry{}
+	for _, e := range diffBodies(before, after) {
+		for _, f := range reissueBodyFields {
+			if underPath(e.Path, f) {
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// costOf says what a change costs and what certificate it is expected to
+// issue: a new order bills a plan; a reissue is free on the order paid
+// through its end (added names pro rata); an issued order of a product with
+// plans that is left alone shows what it is paid through.
+func costOf(g given, d decision, ch *Change) (*Billing, *Validity) {
+	c := g.manifest
+	switch ch.Action {
+	case ActionCreate, ActionRenew:
+		plan, _ := planLength(c.Product, ch.Request, g.now)
+		b := &Billing{Kind: BillingNewOrder, Plan: plan}
+		if ch.Action == ActionRenew {
+			b.OrderID = ch.RenewalOfOrderID
+		}
+		next := firstCertificate(&spec.Certificate{Product: ch.Product, Order: ch.Request}, g.caps, g.now)
+		return b, next
+	case ActionReissue:
+		end, date, known := orderEnd(g)
+		if !known {
+			end, date = time.Time{}, "" // the certificate's end is no bound on its successor
+		}
+		// ch.OrderID: the order reissued (a resumed reissue's is the
+		// journal's, and the state may no longer know it).
+		b := &Billing{Kind: BillingFree, OrderID: ch.OrderID, PaidThrough: date}
+		if len(d.addedNames) > 0 {
+			b.Kind, b.AddedNames = BillingProRata, d.addedNames
+		}
+		return b, reissuedCertificate(g.caps, g.now, end)
+	case ActionNoOp:
+		if d.blocked || g.current == nil || g.interrupted != nil || !hasPlans(g) || !issuedOrExpired(g) {
+			return nil, nil
+		}
+		if _, date, known := orderEnd(g); known {
+			return &Billing{Kind: BillingFree, OrderID: ch.OrderID, PaidThrough: date}, nil
+		}
+	}
+	return nil, nil
 }
 
 // key derives the alternative_order_id; legacy v1 orders have none.

@@ -87,13 +87,13 @@ func TestBuildRules(t *testing.T) {
 				reasons: []string{"order 5 is processing; nothing is ordered until it is issued",
 					"manifest changes will be ordered once the current order is issued"}}},
 		{name: "issued and up to date", cert: tlsCert("a"), state: issued(9, "2027-10-10"),
-			want: want{action: ActionNoOp, orderID: 9, status: "issued, valid till 2027-10-10", reasons: []string{}}},
+			want: want{action: ActionNoOp, orderID: 9, status: "issued, valid till 2027-10-10, paid through 2027-10-10", reasons: []string{}}},
 		{name: "issued inside the renewal window is renewed", cert: tlsCert("a"), state: issued(9, "2026-12-20"),
 			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
-				reasons: []string{"certificate expires 2026-12-20 (in 27 days), inside renewBefore 30d"}}},
+				reasons: []string{"order 9 ends 2026-12-20 (in 27 days), inside renewBefore 30d: a new order instead of a reissue that would end with it"}}},
 		{name: "expired is renewed", cert: tlsCert("a"), state: issued(9, "2026-11-01"),
 			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
-				reasons: []string{"certificate expired 2026-11-01 (21 days ago)"}}},
+				reasons: []string{"order 9 ended 2026-11-01 (21 days ago): a new order"}}},
 		{name: "status expired is renewed", cert: tlsCert("a"),
 			state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
 				s := applied(t, c, 9, "2026-11-01")
@@ -101,12 +101,25 @@ func TestBuildRules(t *testing.T) {
 				return s
 			},
 			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
-				reasons: []string{"certificate expired 2026-11-01 (21 days ago)"}}},
+				reasons: []string{"order 9 ended 2026-11-01 (21 days ago): a new order"}}},
 		{name: "window opens exactly now", cert: renewBefore(tlsCert("a"), 29*day+12*time.Hour), state: issued(9, "2026-12-22"),
 			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
-				reasons: []string{"certificate expires 2026-12-22 (in 29 days), inside renewBefore 708h0m0s"}}},
+				reasons: []string{"order 9 ends 2026-12-22 (in 29 days), inside renewBefore 708h0m0s: a new order instead of a reissue that would end with it"}}},
 		{name: "window opens in a second", cert: renewBefore(tlsCert("a"), 29*day+12*time.Hour-time.Second), state: issued(9, "2026-12-22"),
+			want: want{action: ActionNoOp, orderID: 9, status: "issued, valid till 2026-12-22, paid through 2026-12-22", reasons: []string{}}},
+		{name: "no plans: window opens exactly now", cert: renewBefore(privateCert("a"), 29*day+12*time.Hour), state: issued(9, "2026-12-22"),
+			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
+				reasons: []string{"certificate expires 2026-12-22 (in 29 days), inside renewBefore 708h0m0s"}}},
+		{name: "no plans: window opens in a second", cert: renewBefore(privateCert("a"), 29*day+12*time.Hour-time.Second), state: issued(9, "2026-12-22"),
 			want: want{action: ActionNoOp, orderID: 9, status: "issued, valid till 2026-12-22", reasons: []string{}}},
+		{name: "plan: certificate window opens exactly now: reissue", cert: renewBefore(tlsCert("a"), 29*day+12*time.Hour),
+			state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
+				s := applied(t, c, 9, "2026-12-22")
+				s.OrderValidTill = "2027-10-10"
+				return s
+			},
+			want: want{action: ActionReissue, orderID: 9,
+				reasons: []string{"certificate expires 2026-12-22 (in 29 days), inside renewBefore 708h0m0s; the order runs on: a free reissue"}}},
 		{name: "order_valid_till when the certificate has none", cert: tlsCert("a"),
 			state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
 				s := applied(t, c, 9, "")
@@ -114,18 +127,49 @@ func TestBuildRules(t *testing.T) {
 				return s
 			},
 			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
+				reasons: []string{"order 9 ends 2026-12-01 (in 8 days), inside renewBefore 30d: a new order instead of a reissue that would end with it"}}},
+		{name: "no plans: order_valid_till when the certificate has none", cert: privateCert("a"),
+			state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
+				s := applied(t, c, 9, "")
+				s.OrderValidTill = "2026-12-01"
+				return s
+			},
+			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
 				reasons: []string{"certificate expires 2026-12-01 (in 8 days), inside renewBefore 30d"}}},
-		{name: "certificate valid_till wins over the order's", cert: tlsCert("a"),
+		{name: "plan: the order's end wins over the certificate's", cert: tlsCert("a"),
+			state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
+				s := applied(t, c, 9, "2027-10-10")
+				s.OrderValidTill = "2026-12-01"
+				return s
+			},
+			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
+				reasons: []string{"order 9 ends 2026-12-01 (in 8 days), inside renewBefore 30d: a new order instead of a reissue that would end with it"}}},
+		{name: "certificate valid_till wins over the order's", cert: privateCert("a"),
 			state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
 				s := applied(t, c, 9, "2027-10-10")
 				s.OrderValidTill = "2026-12-01"
 				return s
 			},
 			want: want{action: ActionNoOp, orderID: 9, status: "issued, valid till 2027-10-10", reasons: []string{}}},
-		{name: "shaping field changed", cert: tlsCert("a"), state: issued(9, "2027-10-10"),
+		{name: "shaping field changed", cert: privateCert("a"), state: issued(9, "2027-10-10"),
 			edit: func(c *spec.Certificate) { setPath("certificate.dns_names", []any{"x.example.com"})(c.Order) },
 			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
 				reasons: []string{"certificate.dns_names changed"}}},
+		{name: "plan: a name replaced is a destructive reissue, blocked", cert: tlsCert("a"), state: issued(9, "2027-10-10"),
+			edit: func(c *spec.Certificate) { setPath("certificate.dns_names", []any{"x.example.com"})(c.Order) },
+			want: want{action: ActionNoOp, orderID: 9, blocked: true,
+				status: "destructive reissue not allowed: the reissue removes name www.a.example.com, and DigiCert would then revoke every earlier certificate of order 9 " +
+					"(the current one is certificate 11, valid till 2027-10-10) within 48-72 h. To reissue anyway set spec.allowDestructiveReissue: true in the manifest; " +
+					"or restore the names (the renewal when order 9 ends on 2027-10-10 carries the new names without revoking anything)",
+				reasons: []string{"the reissue removes name www.a.example.com: DigiCert revokes every earlier certificate of order 9 (the current one is certificate 11, valid till 2027-10-10) 48-72 h after the reissued certificate issues",
+					"name added (x.example.com): billed pro rata for the rest of the plan; earlier certificates stay valid",
+					"the manifest does not set spec.allowDestructiveReissue: nothing is reissued until it does, or the names are restored"}}},
+		{name: "plan: a name added is reissued, billed pro rata", cert: tlsCert("a"), state: issued(9, "2027-10-10"),
+			edit: func(c *spec.Certificate) {
+				setPath("certificate.dns_names", []any{"www.a.example.com", "x.example.com"})(c.Order)
+			},
+			want: want{action: ActionReissue, orderID: 9,
+				reasons: []string{"name added (x.example.com): billed pro rata for the rest of the plan; earlier certificates stay valid"}}},
 		{name: "several shaping fields changed, and the window opened", cert: tlsCert("a"), state: issued(9, "2026-12-01"),
 			edit: func(c *spec.Certificate) {
 				setCN("b.example.com")(c)
@@ -133,8 +177,9 @@ func TestBuildRules(t *testing.T) {
 				setPath("certificate.cert_validity.days", 200)(c.Order)
 			},
 			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
-				reasons: []string{"certificate.common_name changed", "certificate.cert_validity changed", "organization.id changed",
-					"certificate expires 2026-12-01 (in 8 days), inside renewBefore 30d"}}},
+				reasons: []string{"certificate.common_name changed", "certificate.cert_validity changed: a reissue cannot carry it, so a new order",
+					"organization.id changed: the organization is part of the order, so a new order",
+					"order 9 ends 2026-12-01 (in 8 days), inside renewBefore 30d: a new order instead of a reissue that would end with it"}}},
 		{name: "product changed", cert: tlsCert("a"), state: issued(9, "2027-10-10"),
 			edit: func(c *spec.Certificate) { c.Product = spec.PrivateSSLFlex },
 			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
@@ -146,7 +191,7 @@ func TestBuildRules(t *testing.T) {
 				setPath("certificate.server_platform.id", 2)(c.Order)
 			},
 			want: want{action: ActionNoOp, orderID: 9,
-				status:  "issued, valid till 2027-10-10; non-shaping changes (billing_address, certificate, comments, credit_card and 1 more) take effect with the next order",
+				status:  "issued, valid till 2027-10-10, paid through 2027-10-10; non-shaping changes (billing_address, certificate, comments, credit_card and 1 more) take effect with the next order",
 				reasons: []string{"non-shaping changes (billing_address, certificate, comments, credit_card and 1 more) take effect with the next order"}}},
 		{name: "imported order is taken as described by the manifest", cert: tlsCert("a"),
 			state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
@@ -155,7 +200,7 @@ func TestBuildRules(t *testing.T) {
 				return s
 			},
 			want: want{action: ActionNoOp, orderID: 9,
-				status:  "issued, valid till 2027-10-10; imported order: the manifest is taken to describe it; shaping changes are detected from the next order on",
+				status:  "issued, valid till 2027-10-10, paid through 2027-10-10; imported order: the manifest is taken to describe it; shaping changes are detected from the next order on",
 				reasons: []string{"imported order: the manifest is taken to describe it; shaping changes are detected from the next order on"}}},
 		{name: "imported order is renewed by date", cert: tlsCert("a"),
 			state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
@@ -164,7 +209,7 @@ func TestBuildRules(t *testing.T) {
 				return s
 			},
 			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
-				reasons: []string{"certificate expires 2026-12-01 (in 8 days), inside renewBefore 30d"}}},
+				reasons: []string{"order 9 ends 2026-12-01 (in 8 days), inside renewBefore 30d: a new order instead of a reissue that would end with it"}}},
 		{name: "state without a recorded request", cert: tlsCert("a"),
 			state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
 				s := applied(t, c, 9, "2027-10-10")
@@ -223,12 +268,26 @@ func TestBuildRules(t *testing.T) {
 				return s
 			},
 			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, IsRenewed: true, RenewedOrderID: 9}},
-			want:  want{action: ActionNoOp, orderID: 9, status: "issued, valid till 2027-10-10", reasons: []string{}}},
+			want:  want{action: ActionNoOp, orderID: 9, status: "issued, valid till 2027-10-10, paid through 2027-10-10", reasons: []string{}}},
 		{name: "reissued in the console is drift", cert: tlsCert("a"), state: issued(9, "2027-10-10"),
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, ValidTill: "2026-12-10"}},
+			want: want{action: ActionReissue, orderID: 9,
+				reasons: []string{"certificate expires 2026-12-10 (in 17 days), inside renewBefore 30d; the order runs on: a free reissue"},
+				drift:   []string{"valid_till: 2027-10-10 -> 2026-12-10"}}},
+		{name: "no plans: reissued in the console is drift", cert: privateCert("a"), state: issued(9, "2027-10-10"),
 			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, ValidTill: "2026-12-10"}},
 			want: want{action: ActionRenew, orderID: 9, predecessor: 9, renewalOf: 9, key: "derived",
 				reasons: []string{"certificate expires 2026-12-10 (in 17 days), inside renewBefore 30d"},
 				drift:   []string{"valid_till: 2027-10-10 -> 2026-12-10"}}},
+		{name: "plan: a new certificate on the order is adopted, as drift", cert: tlsCert("a"), state: issued(9, "2027-10-10"),
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, CertificateID: 77, ValidTill: "2027-06-10"}},
+			want: want{action: ActionNoOp, orderID: 9, status: "issued, valid till 2027-06-10, paid through 2027-10-10", reasons: []string{},
+				drift: []string{"certificate_id: 11 -> 77"}}},
+		{name: "plan: with auto_reissue, a new certificate is a note, not drift", cert: autoReissueOn(tlsCert("a")), state: issued(9, "2027-10-10"),
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, CertificateID: 77, ValidTill: "2027-06-10"}},
+			want: want{action: ActionNoOp, orderID: 9,
+				status:  "issued, valid till 2027-06-10, paid through 2027-10-10; reissued by CertCentral (auto_reissue): certificate 77 replaces 11, valid till 2027-06-10",
+				reasons: []string{"reissued by CertCentral (auto_reissue): certificate 77 replaces 11, valid till 2027-06-10"}}},
 	}
 
 	for _, tt := range cases {
@@ -273,7 +332,8 @@ func TestBuildRules(t *testing.T) {
 			if got.AlternativeOrderID != wantKey {
 				t.Errorf("alternative_order_id = %q, want %q", got.AlternativeOrderID, wantKey)
 			}
-			ordered := got.Action == ActionCreate || got.Action == ActionRenew
+			// Every action that sends something carries the body it is made from.
+			ordered := got.Action == ActionCreate || got.Action == ActionRenew || got.Action == ActionReissue
 			if ordered != (got.Request != nil) {
 				t.Errorf("request present = %v for action %s", got.Request != nil, got.Action)
 			}
@@ -287,7 +347,7 @@ func TestBuildRules(t *testing.T) {
 			if diff := cmp.Diff(w.drift, drift); diff != "" {
 				t.Errorf("drift (-want +got):\n%s", diff)
 			}
-			if p.Summary.Create+p.Summary.Renew+p.Summary.NoOp != 1 {
+			if p.Summary.Create+p.Summary.Renew+p.Summary.Reissue+p.Summary.NoOp != 1 {
 				t.Errorf("summary %+v does not count the change", p.Summary)
 			}
 		})
@@ -303,8 +363,11 @@ func renewBefore(c *spec.Certificate, d time.Duration) *spec.Certificate {
 	return c
 }
 
+// A renewal's diff compares the whole body. (A private SSL order: a Secure
+// Site order with these changes is reissued, see TestBuildReissue.)
 func TestBuildDiff(t *testing.T) {
-	c := tlsCert("a", withCard)
+	c := privateCert("a")
+	withCard(c.Order)
 	st := &state.State{Certificates: map[string]*state.Certificate{"a": applied(t, c, 9, "2027-10-10")}}
 	st.Certificates["a"].Request["alternative_order_id"] = "cpold"
 	st.Certificates["a"].Request["renewal_of_order_id"] = 3
@@ -406,11 +469,11 @@ func TestBuildOrderOrphansAndHeader(t *testing.T) {
 	if diff := cmp.Diff([]string{"gone-a", "gone-b", "nothing"}, p.Orphaned); diff != "" {
 		t.Errorf("orphans (-want +got):\n%s", diff)
 	}
-	wantSummary := Summary{Create: 2, NoOp: 1, Orphaned: 3}
+	wantSummary := Summary{Create: 2, NoOp: 1, Orphaned: 3, Billed: 2}
 	if p.Summary != wantSummary {
 		t.Errorf("summary = %+v, want %+v", p.Summary, wantSummary)
 	}
-	if p.FormatVersion != "1" || p.Lineage != "lin" || p.Serial != 8 || p.CertplanVersion != "v1" || !p.PlannedAt.Equal(testNow) || p.PlannedAt.Location() != time.UTC {
+	if p.FormatVersion != "2" || p.Lineage != "lin" || p.Serial != 8 || p.CertplanVersion != "v1" || !p.PlannedAt.Equal(testNow) || p.PlannedAt.Location() != time.UTC {
 		t.Errorf("header = %q %q %d %q %v", p.FormatVersion, p.Lineage, p.Serial, p.CertplanVersion, p.PlannedAt)
 	}
 	if p.ManifestDigests["f"] != "d" {

@@ -215,6 +215,26 @@ func fixture(t testing.TB) Input {
 	// create: paid by card, secrets by reference.
 	add(tlsCert("payments", withCard), nil)
 
+	// reissue: the certificate is due, its order runs on.
+	reports := tlsCert("reports")
+	reportsState := applied(t, reports, 1014, "2026-12-10")
+	reportsState.OrderValidTill = "2027-10-10"
+	add(reports, reportsState)
+
+	// no-op, blocked: a reissue would remove a name.
+	search := tlsCert("search")
+	searchState := applied(t, search, 1015, "2027-04-01")
+	searchState.OrderValidTill = "2027-10-10"
+	setPath("certificate.dns_names", []any{})(search.Order)
+	add(search, searchState)
+
+	// reissue, destructive and allowed: the common name moves.
+	support := allowDestructive(tlsCert("support"))
+	supportState := applied(t, support, 1016, "2027-04-01")
+	supportState.OrderValidTill = "2028-01-15"
+	setPath("certificate.common_name", "help.example.com")(support.Order)
+	add(support, supportState)
+
 	// drift: revoked in the console -> create.
 	shop := tlsCert("shop-frontend")
 	add(shop, applied(t, shop, 1010, "2027-03-15"))

@@ -15,11 +15,23 @@ type observed struct {
 	since          *time.Time
 	renewedOutside bool  // renewed by an order certplan does not know
 	renewedBy      int64 // that order, when the API names it
+	// reissued is set when refresh found another certificate on the same
+	// order (a reissue certplan did not make: CertCentral's auto_reissue,
+	// or the console).
+	reissued *reissueSeen
+}
+
+// reissueSeen is a certificate that replaced the state's on the same order.
+type reissueSeen struct {
+	from, to  int64 // certificate ids: the state's, the order's now
+	validTill string
 }
 
 // observe merges the state record with the refreshed facts of its order and
 // reports what changed outside certplan as drift.
-func (pl planner) observe(name string, cur *state.Certificate) (observed, []Drift) {
+// autoReissue says the manifest sets auto_reissue: 1, so that a certificate
+// CertCentral reissued is expected rather than drift.
+func (pl planner) observe(name string, cur *state.Certificate, autoReissue bool) (observed, []Drift) {
 	obs := observed{
 		status:         cur.Status,
 		validTill:      cur.ValidTill,
@@ -52,7 +64,31 @@ func (pl planner) observe(name string, cur *state.Certificate) (observed, []Drif
 			})
 		}
 	}
-	if v := fact.ValidTill; v != "" {
+	if fact.CertificateID != 0 && cur.CertificateID != 0 && fact.CertificateID != cur.CertificateID && !api.Dead() {
+		// Another certificate on the same order: reissued outside this
+		// certplan. It is adopted (apply journals the refreshed facts) and
+		// never blocks anything: a reissue costs nothing. With auto_reissue
+		// it is what the manifest asked for, noted on the change, not drift.
+		if cur.Status != state.StatusReissuePending {
+			obs.reissued = &reissueSeen{from: cur.CertificateID, to: fact.CertificateID, validTill: fact.ValidTill}
+		}
+		if fact.ValidTill != "" {
+			obs.validTill = fact.ValidTill
+		}
+		// A reissue the state knows to be under way (reissue_pending, as
+		// apply records its own) is expected too.
+		if !autoReissue && cur.Status != state.StatusReissuePending {
+			msg := sprintf("order %d was reissued outside certplan: certificate %d replaces %d", cur.OrderID, fact.CertificateID, cur.CertificateID)
+			if fact.ValidTill != "" {
+				msg += ", valid till " + fact.ValidTill
+			}
+			drift = append(drift, Drift{
+				Name: name, OrderID: cur.OrderID, Field: "certificate_id",
+				State: sprintf("%d", cur.CertificateID), API: sprintf("%d", fact.CertificateID),
+				Message: msg + "; certplan adopts it",
+			})
+		}
+	} else if v := fact.ValidTill; v != "" {
 		if cur.ValidTill != "" && v != cur.ValidTill && cur.Status == state.StatusIssued && api == state.StatusIssued {
 			drift = append(drift, Drift{
 				Name: name, OrderID: cur.OrderID, Field: "valid_till",

@@ -1,5 +1,5 @@
 // Package plan turns manifests, state, refreshed order facts and a clock into a
-// plan of create, renew and no-op actions; it renders plans as text, JSON and
+// plan of create, renew, reissue and no-op actions; it renders plans as text, JSON and
 // markdown and reads and writes plan files.
 //
 // Build is a pure function: no I/O, no wall clock, deterministic output. Every
@@ -10,12 +10,17 @@ package plan
 import (
 	"time"
 
+	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 )
 
 // FormatVersion is the version of the JSON plan schema and of plan files.
-const FormatVersion = "1"
+//
+//   - 1: create, renew and no-op.
+//   - 2: the reissue action; summary.reissue, .billed and .pro_rata; each
+//     change's billing, destructive, next_certificate and csr_key_digest.
+const FormatVersion = "2"
 
 // Input is everything a plan is made from.
 type Input struct {
@@ -28,6 +33,10 @@ type Input struct {
 	// refresh is off.
 	Facts map[int64]state.OrderFacts
 	Now   time.Time
+	// Caps are the public TLS certificate caps by issuance date that the
+	// next certificate's validity is computed with; nil means
+	// lifecycle.DefaultCaps(), an empty table no limit.
+	Caps lifecycle.Caps
 	// ManifestDigests maps each manifest file to its sha256; recorded in the plan.
 	ManifestDigests map[string]string
 	// Version is the certplan version, recorded in the plan.
@@ -65,18 +74,26 @@ type Plan struct {
 type Summary struct {
 	Create   int `json:"create"`
 	Renew    int `json:"renew"`
+	Reissue  int `json:"reissue"`
 	NoOp     int `json:"no_op"`
 	Orphaned int `json:"orphaned"`
 	// Blocked counts no-ops that need a person (a legacy order whose outcome
-	// is unknown, a renewal placed outside certplan): included in NoOp.
+	// is unknown, a renewal placed outside certplan, a destructive reissue
+	// the manifest does not allow): included in NoOp.
 	Blocked int `json:"blocked"`
+	// Billed counts the changes apply acts on that buy a new order (create
+	// and renew, blocked ones excluded).
+	Billed int `json:"billed"`
+	// ProRata counts the reissues that add names, billed pro rata on their
+	// order.
+	ProRata int `json:"pro_rata"`
 }
 
 // Change is the planned action for one manifest certificate.
 type Change struct {
 	Name    string       `json:"name"`
 	Product spec.Product `json:"product"`
-	Action  Action       `json:"action"` // create | renew | no-op
+	Action  Action       `json:"action"` // create | renew | reissue | no-op
 	Reasons []Reason     `json:"reasons"`
 	// Resuming marks the completion of an interrupted apply (same key as its intent).
 	Resuming bool `json:"resuming"`
@@ -86,7 +103,8 @@ type Change struct {
 	// Status describes a no-op: issued, pending, or what blocks it.
 	Status string `json:"status,omitempty"`
 	// Blocked means nothing will be ordered until the user resolves the cause
-	// named in Status (a legacy order of unknown outcome, a renewal made outside certplan).
+	// named in Status (a legacy order of unknown outcome, a renewal made
+	// outside certplan, a destructive reissue the manifest does not allow).
 	Blocked bool `json:"blocked,omitempty"`
 	// Predecessor is the order renewed or replaced (0: initial order).
 	Predecessor int64 `json:"predecessor_order_id,omitempty"`
@@ -100,8 +118,54 @@ type Change struct {
 	Request map[string]any `json:"request,omitempty"`
 	// SecretRefs locates the secrets of Request (plan files only).
 	SecretRefs map[string]spec.SecretRef `json:"secret_refs,omitempty"`
-	// OrderID is the current order (no-op, renew).
+	// OrderID is the current order (no-op, renew), or the order reissued
+	// (reissue: Request is then the manifest's order body, from which apply
+	// builds the wire body with certcentral.BuildReissueBody).
 	OrderID int64 `json:"order_id,omitempty"`
+	// CSRKeyDigest is the hex sha256 of the DER SubjectPublicKeyInfo of the
+	// manifest's CSR (reissue only): apply journals it and matches it in the
+	// order's reissue list after an ambiguous failure.
+	CSRKeyDigest string `json:"csr_key_digest,omitempty"`
+	// Billing says what applying the change costs (create/renew/reissue).
+	Billing *Billing `json:"billing,omitempty"`
+	// Destructive marks a reissue that removes or changes names: DigiCert revokes every earlier certificate of the order 48–72 h after it issues.
+	Destructive bool `json:"destructive,omitempty"`
+	// NextCertificate is the expected validity of the certificate the change would issue.
+	NextCertificate *Validity `json:"next_certificate,omitempty"`
+}
+
+// BillingKind is how a change is paid for.
+type BillingKind string
+
+// Billing kinds.
+const (
+	// BillingNewOrder is a new, billed order (create, renew).
+	BillingNewOrder BillingKind = "new_order"
+	// BillingFree is a reissue on an order already paid for (or a no-op).
+	BillingFree BillingKind = "free"
+	// BillingProRata is a reissue that adds names: DigiCert bills them pro
+	// rata for the rest of the order's plan.
+	BillingProRata BillingKind = "pro_rata"
+)
+
+// Billing says what applying a change costs.
+type Billing struct {
+	Kind BillingKind `json:"kind"`
+	// OrderID is the order reissued, or renewed.
+	OrderID int64 `json:"order_id,omitempty"`
+	// PaidThrough is the order's end (yyyy-MM-dd), for reissues and no-ops.
+	PaidThrough string `json:"paid_through,omitempty"`
+	// Plan is the length of a new order's plan, e.g. "1 year".
+	Plan string `json:"plan,omitempty"`
+	// AddedNames are the names billed pro rata.
+	AddedNames []string `json:"added_names,omitempty"`
+}
+
+// Validity is a certificate's expected validity period.
+type Validity struct {
+	ValidFrom string `json:"valid_from"` // yyyy-MM-dd
+	ValidTill string `json:"valid_till"` // yyyy-MM-dd
+	Days      int    `json:"days"`
 }
 
 // DiffEntry is one changed field: a dotted path with its JSON values before and
@@ -162,11 +226,20 @@ func (s *Summary) add(c *Change) {
 		s.Create++
 	case ActionRenew:
 		s.Renew++
+	case ActionReissue:
+		s.Reissue++
 	case ActionNoOp:
 		s.NoOp++
 	}
 	if c.Blocked {
 		s.Blocked++
+		return
+	}
+	if c.Action.PlacesBilledOrder() {
+		s.Billed++
+	}
+	if c.Action == ActionReissue && c.Billing != nil && c.Billing.Kind == BillingProRata {
+		s.ProRata++
 	}
 }
 
@@ -177,6 +250,8 @@ func (s Summary) Count(a Action) int {
 		return s.Create
 	case ActionRenew:
 		return s.Renew
+	case ActionReissue:
+		return s.Reissue
 	case ActionNoOp:
 		return s.NoOp
 	}

@@ -37,6 +37,28 @@ func randomInput(t testing.TB, r *rand.Rand) Input {
 		in.Certificates = append(in.Certificates, c)
 		id := int64(1000 + i)
 		till := dateOf(testNow.Add(time.Duration(r.Intn(800)-100) * day))
+		if c.Product.HasPlans() && r.Intn(3) == 0 {
+			// A certificate inside a longer plan: due or not, with a new
+			// key, added or removed names, or a new organization.
+			s := applied(t, c, id, till)
+			orderTill, _ := parseDate(till)
+			s.OrderValidTill = dateOf(orderTill.Add(time.Duration(r.Intn(400)) * day))
+			st.Certificates[name] = s
+			switch r.Intn(6) {
+			case 0:
+				setPath("certificate.csr", csrPEM(name+"-rotated"))(c.Order)
+			case 1:
+				setPath("certificate.dns_names", []any{"www." + name + ".example.com", "new." + name + ".example.com"})(c.Order)
+			case 2:
+				setPath("certificate.dns_names", []any{})(c.Order)
+				c.AllowDestructiveReissue = r.Intn(2) == 0
+			case 3:
+				setPath("organization.id", 42)(c.Order)
+			case 4:
+				c.Order["auto_reissue"] = 1
+			}
+			continue
+		}
 		switch r.Intn(9) {
 		case 0: // new
 		case 1: // issued, maybe in the window
@@ -118,8 +140,8 @@ func TestPropertyBuildLeavesInputAlone(t *testing.T) {
 }
 
 // Applying a plan (in simulation: every create and renew becomes an issued
-// order in state, and interrupted intents are resolved) and planning again
-// orders nothing.
+// order in state, every reissue a new certificate of its order, and
+// interrupted intents are resolved) and planning again orders nothing.
 func TestPropertyAppliedPlanReplansToNoOp(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
 	for trial := 0; trial < 200; trial++ {
@@ -134,7 +156,7 @@ func TestPropertyAppliedPlanReplansToNoOp(t *testing.T) {
 			}
 		}
 		again := Build(in)
-		if again.HasChanges() || again.Summary.Create+again.Summary.Renew != 0 {
+		if again.HasChanges() || again.Summary.Create+again.Summary.Renew+again.Summary.Reissue != 0 {
 			var b []byte
 			b, _ = encodeJSON(again.Changes)
 			t.Fatalf("trial %d: re-plan after apply has changes %+v:\n%s", trial, again.Summary, b)
@@ -153,6 +175,17 @@ func simulateApply(t testing.TB, st *state.State, p *Plan, now time.Time) *state
 	}
 	next := int64(700000)
 	for _, ch := range p.Changes {
+		if !ch.Blocked && ch.Action == ActionReissue {
+			// Same order, a new certificate as planned, the manifest's body.
+			old := *out.Certificates[ch.Name]
+			old.History = append(append([]state.HistoryEntry(nil), old.History...),
+				state.HistoryEntry{OrderID: old.OrderID, CertificateID: old.CertificateID, ValidTill: old.ValidTill, Status: old.Status})
+			old.CertificateID += 1000
+			old.ValidTill = ch.NextCertificate.ValidTill
+			old.SpecDigest, old.RequestDigest, old.Request = ch.SpecDigest, ch.RequestDigest, roundTrip(t, ch.Request)
+			out.Certificates[ch.Name] = &old
+			continue
+		}
 		if ch.Blocked || (ch.Action != ActionCreate && ch.Action != ActionRenew) {
 			continue
 		}

@@ -21,6 +21,17 @@ const (
 	ReasonProductChanged ReasonCode = "product_changed" // the manifest names another product
 	ReasonShapingChanged ReasonCode = "shaping_changed" // a certificate-shaping field changed (one reason per field)
 	ReasonRenewalWindow  ReasonCode = "renewal_window"  // now is inside renewBefore of the expiry, or past it
+	// renew, products with plans
+	ReasonOrganizationChanged ReasonCode = "organization_changed" // an organization field changed (one reason per field)
+	ReasonNotReissuable       ReasonCode = "not_reissuable"       // a shaping field a reissue cannot carry changed (cert_validity, profile_option, disable_ct)
+	ReasonOrderEnding         ReasonCode = "order_ending"         // the order (the paid plan) ends inside renewBefore, or has ended
+
+	// reissue (products with plans)
+	ReasonReissueDue         ReasonCode = "reissue_due"          // the certificate is inside renewBefore of its expiry (or past it) and the order runs on
+	ReasonKeyRotated         ReasonCode = "key_rotated"          // certificate.csr changed
+	ReasonNamesAdded         ReasonCode = "names_added"          // names were added: billed pro rata
+	ReasonNamesRemoved       ReasonCode = "names_removed"        // names were removed or the common name changed: destructive
+	ReasonAutoReissueOverdue ReasonCode = "auto_reissue_overdue" // auto_reissue: 1, yet the certificate is within 7 days of expiry
 
 	// create or renew completing an interrupted apply
 	ReasonResuming                ReasonCode = "resuming"                  // an intent without outcome is completed with its key
@@ -32,14 +43,18 @@ const (
 	ReasonImportedOrder     ReasonCode = "imported_order"      // the order was imported; the manifest is taken to describe it
 	ReasonNonShapingChanged ReasonCode = "non_shaping_changed" // only fields that do not shape the certificate changed
 	ReasonUnhandledStatus   ReasonCode = "unhandled_status"    // the order has a status certplan does not act on
+	// no-op notes, products with plans
+	ReasonReissuedByCertCentral ReasonCode = "reissued_by_certcentral" // auto_reissue: 1 and refresh found a new certificate on the order
+	ReasonAutoReissueExpected   ReasonCode = "auto_reissue_expected"   // auto_reissue: 1 and the certificate is due: CertCentral reissues it
 
 	// no-op, blocked until a person acts
-	ReasonUnknownOutcome            ReasonCode = "unknown_outcome"             // a legacy order may or may not exist
-	ReasonRenewedOutside            ReasonCode = "renewed_outside"             // the order was renewed outside certplan
-	ReasonInterruptedLegacy         ReasonCode = "interrupted_legacy"          // an interrupted legacy order has no key to look up
-	ReasonInterruptedWithoutKey     ReasonCode = "interrupted_without_key"     // the interrupted intent has no alternative_order_id
-	ReasonInterruptedWithoutRequest ReasonCode = "interrupted_without_request" // the manifest changed and the journal has no body
-	ReasonInterruptedWithoutSecret  ReasonCode = "interrupted_without_secret"  // the journaled body needs a secret the manifest dropped
+	ReasonUnknownOutcome            ReasonCode = "unknown_outcome"                 // a legacy order may or may not exist
+	ReasonRenewedOutside            ReasonCode = "renewed_outside"                 // the order was renewed outside certplan
+	ReasonDestructiveNotAllowed     ReasonCode = "destructive_reissue_not_allowed" // a reissue would remove names and spec.allowDestructiveReissue is not set
+	ReasonInterruptedLegacy         ReasonCode = "interrupted_legacy"              // an interrupted legacy order has no key to look up
+	ReasonInterruptedWithoutKey     ReasonCode = "interrupted_without_key"         // the interrupted intent has no alternative_order_id
+	ReasonInterruptedWithoutRequest ReasonCode = "interrupted_without_request"     // the manifest changed and the journal has no body
+	ReasonInterruptedWithoutSecret  ReasonCode = "interrupted_without_secret"      // the journaled body needs a secret the manifest dropped
 )
 
 // Reason is one cause of a change: a stable code and the sentence shown to people.

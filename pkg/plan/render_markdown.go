@@ -39,7 +39,7 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 		m.always("\n**Changed outside certplan (drift)**\n\n")
 		shown := m.each(len(p.Drift), 20, func(i int) string {
 			d := p.Drift[i]
-			return "- `" + d.Name + "`: " + mdInline(d.Message) + "\n"
+			return "- `" + esc(d.Name) + "`: " + mdInline(d.Message) + "\n"
 		})
 		m.omitted(len(p.Drift)-shown, "drift entry", "drift entries")
 	}
@@ -51,14 +51,14 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 		}
 	}
 	if len(rows) > 0 {
-		m.always("\n| Name | Product | Action | Reasons |\n| --- | --- | --- | --- |\n")
+		m.always("\n| Name | Product | Action | Cost | Reasons |\n| --- | --- | --- | --- | --- |\n")
 		shown := m.each(len(rows), 75, func(i int) string { return tableRow(rows[i]) })
 		m.omitted(len(rows)-shown, "table row", "table rows")
 	}
 
 	if len(p.Orphaned) > 0 {
 		m.always("\n**Orphaned** (in state, in no manifest; left alone, nothing is ever revoked; `certplan state rm NAME` forgets it)\n\n")
-		shown := m.each(len(p.Orphaned), 85, func(i int) string { return "- `" + p.Orphaned[i] + "`\n" })
+		shown := m.each(len(p.Orphaned), 85, func(i int) string { return "- `" + esc(p.Orphaned[i]) + "`\n" })
 		m.omitted(len(p.Orphaned)-shown, "orphaned name", "orphaned names")
 	}
 
@@ -118,24 +118,42 @@ func tableRow(c *Change) string {
 	if c.Action == ActionNoOp && c.Status != "" {
 		reasons = c.Status
 	}
-	return "| `" + c.Name + "` | `" + string(c.Product) + "` | " + actionSymbol(c) + " " + actionWord(c) + " | " + mdCell(reasons) + " |\n"
+	action := actionSymbol(c) + " " + actionWord(c)
+	if c.Destructive {
+		action += " **destructive**"
+	}
+	cost := ""
+	if b := BillingPhrase(c); b != "" {
+		cost = b
+		if l := billingLabel(c); l != "" {
+			cost = l + ": " + b
+		}
+	}
+	return "| `" + c.Name + "` | `" + string(c.Product) + "` | " + action + " | " + mdCell(cost) + " | " + mdCell(reasons) + " |\n"
 }
 
 // detailsBlock is a collapsible diff of one change that touches CertCentral.
 func detailsBlock(c *Change) string {
 	var body strings.Builder
+	if c.Destructive {
+		body.WriteString("! " + destructiveWarning(c) + "\n")
+	}
+	if v := c.NextCertificate; v != nil {
+		body.WriteString("  next certificate: " + validityPhrase(v) + "\n")
+	}
 	if c.AlternativeOrderID != "" {
 		body.WriteString("  alternative_order_id: " + c.AlternativeOrderID + "\n")
 	}
 	for _, d := range c.Diff {
+		path := esc(d.Path)
 		switch diffSymbol(d) {
 		case "+":
-			body.WriteString("+ " + d.Path + ": " + displayValue(d.After) + "\n")
+			body.WriteString("+ " + path + ": " + esc(displayValue(d.After)) + "\n")
 		case "-":
-			body.WriteString("- " + d.Path + ": " + displayValue(d.Before) + "\n")
+			body.WriteString("- " + path + ": " + esc(displayValue(d.Before)) + "\n")
 		default:
-			body.WriteString("- " + d.Path + ": " + displayValue(d.Before) + "\n")
-			body.WriteString("+ " + d.Path + ": " + displayValue(d.After) + "\n")
+			body.WriteString("- " + path + ": " + esc(displayValue(d.Before)) + "\n")
+			body.WriteString("+ " + path + ": " + esc(displayValue(d.After)) + "\n")
 		}
 	}
 	fence := codeFence(body.String())
@@ -174,7 +192,8 @@ func mdInline(s string) string {
 	return mdHTML(strings.NewReplacer("\r", " ", "\n", " ").Replace(s))
 }
 
-// mdHTML escapes what GitHub would take for HTML.
+// mdHTML escapes what GitHub would take for HTML, and control characters and
+// workflow commands (esc).
 func mdHTML(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	return esc(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s))
 }

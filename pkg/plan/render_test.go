@@ -81,6 +81,10 @@ func TestSummaryLine(t *testing.T) {
 		{Summary{NoOp: 43, Orphaned: 2}, "No changes. 43 certificates up to date."},
 		{Summary{NoOp: 1}, "No changes. 1 certificate up to date."},
 		{Summary{Create: 1}, "Plan: 1 to create, 0 to renew, 0 unchanged."},
+		// With reissues (which buy no order) the billed orders are counted apart.
+		{Summary{Create: 1, Reissue: 2, Renew: 1, NoOp: 40, Billed: 2}, "Plan: 1 to create, 2 to reissue, 1 to renew (2 billed), 40 unchanged."},
+		{Summary{Reissue: 3, Billed: 0, ProRata: 1, NoOp: 1}, "Plan: 0 to create, 3 to reissue, 0 to renew (0 billed, 1 pro rata), 1 unchanged."},
+		{Summary{Reissue: 1, NoOp: 2, Blocked: 1}, "Plan: 0 to create, 1 to reissue, 0 to renew (0 billed), 2 unchanged."},
 	}
 	for _, tt := range tests {
 		if got := SummaryLine(&Plan{Summary: tt.s}); got != tt.want {
@@ -96,7 +100,7 @@ func TestRenderTextEndsWithSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	if last := lines[len(lines)-1]; last != "Plan: 5 to create, 3 to renew, 5 unchanged." {
+	if last := lines[len(lines)-1]; last != "Plan: 5 to create, 3 to reissue, 2 to renew (7 billed, 2 pro rata), 6 unchanged." {
 		t.Errorf("last line = %q", last)
 	}
 }
@@ -153,7 +157,7 @@ func TestRenderMarkdownHugePlan(t *testing.T) {
 			}
 			wants := []string{
 				"Plan: 10000 to create, 0 to renew, 0 unchanged.",
-				"| Name | Product | Action | Reasons |",
+				"| Name | Product | Action | Cost | Reasons |",
 				"| `cert-00000` |",
 				"omitted to stay under the comment size limit",
 			}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/certplan/certplan/pkg/termsafe"
 )
 
 // ANSI styles, used only when colour is on.
@@ -16,6 +18,9 @@ const (
 	ansiYellow = "\x1b[33m"
 	ansiDim    = "\x1b[2m"
 )
+
+// esc makes text from a manifest, the state or CertCentral safe to print.
+func esc(s string) string { return termsafe.Text(s) }
 
 type textWriter struct {
 	w     *bufio.Writer
@@ -33,7 +38,7 @@ func (t textWriter) symbolStyle(sym string) string {
 	switch sym {
 	case "+":
 		return ansiGreen
-	case "~":
+	case "~", "*":
 		return ansiYellow
 	case "-", "!":
 		return ansiRed
@@ -51,7 +56,10 @@ func (t textWriter) line(parts ...string) {
 // RenderText writes the plan for a terminal, Terraform-like: "+" create,
 // "~" renew with per-field diffs, notes on unchanged certificates (pending,
 // blocked), drift, orphans, and the summary line last. ANSI colour only when
-// color is true.
+// color is true. Everything that comes from the manifests, the state or
+// CertCentral (names, values, field paths, status words, messages) goes
+// through termsafe.Text (esc), so that it cannot reach a terminal or a CI
+// log as escape codes or workflow commands.
 func RenderText(w io.Writer, p *Plan, color bool) error {
 	if err := checkActions(p); err != nil {
 		return fmt.Errorf("render plan: %w", err)
@@ -81,21 +89,21 @@ func RenderText(w io.Writer, p *Plan, color bool) error {
 		t.line("Unchanged, with notes:")
 		for _, c := range notes {
 			sym := actionSymbol(c)
-			t.line("  ", t.style(t.symbolStyle(sym), sym), " ", c.Name, ": ", c.Status)
+			t.line("  ", t.style(t.symbolStyle(sym), sym), " ", esc(c.Name), ": ", esc(c.Status))
 		}
 		t.line()
 	}
 	if len(p.Drift) > 0 {
 		t.line("Changed outside certplan (drift):")
 		for _, d := range p.Drift {
-			t.line("  ", t.style(ansiRed, "!"), " ", d.Name, ": ", d.Message)
+			t.line("  ", t.style(ansiRed, "!"), " ", esc(d.Name), ": ", esc(d.Message))
 		}
 		t.line()
 	}
 	if len(p.Orphaned) > 0 {
 		t.line("Orphaned (in state, in no manifest; left alone, nothing is ever revoked; `certplan state rm NAME` forgets it):")
 		for _, name := range p.Orphaned {
-			t.line("  ", t.style(ansiDim, "-"), " ", name)
+			t.line("  ", t.style(ansiDim, "-"), " ", esc(name))
 		}
 		t.line()
 	}
@@ -111,7 +119,7 @@ func RenderText(w io.Writer, p *Plan, color bool) error {
 func (t textWriter) change(c *Change) error {
 	sym := actionSymbol(c)
 	var verb string
-	detail := string(c.Product)
+	detail := esc(string(c.Product))
 	switch c.Action {
 	case ActionCreate:
 		verb = "will be created"
@@ -121,29 +129,45 @@ func (t textWriter) change(c *Change) error {
 	case ActionRenew:
 		verb = "will be renewed"
 		detail += sprintf(", renewal of order %d", c.RenewalOfOrderID)
+	case ActionReissue:
+		verb = "will be reissued"
+		detail += sprintf(", reissue on order %d", c.OrderID)
+		if c.Destructive {
+			detail += ", DESTRUCTIVE"
+		}
 	default:
 		return fmt.Errorf("change %q: the text renderer has no heading for action %q", c.Name, c.Action)
 	}
 	if c.Resuming {
 		detail += ", resuming"
 	}
-	t.line("  ", t.style(t.symbolStyle(sym), sym+" "+c.Name), " ", verb, " (", detail, ")")
+	t.line("  ", t.style(t.symbolStyle(sym), sym+" "+esc(c.Name)), " ", verb, " (", detail, ")")
 	for _, r := range c.Reasons {
-		t.line("      ", t.style(ansiDim, "# "+r.Message))
+		t.line("      ", t.style(ansiDim, "# "+esc(r.Message)))
+	}
+	if c.Destructive {
+		t.line("      ", t.style(ansiRed, "! "+destructiveWarning(c)))
+	}
+	if b := BillingPhrase(c); b != "" {
+		t.line("      ", billingLabel(c), ": ", b)
+	}
+	if v := c.NextCertificate; v != nil {
+		t.line("      next certificate: ", validityPhrase(v))
 	}
 	if c.AlternativeOrderID != "" {
-		t.line("      alternative_order_id = ", jsonText(c.AlternativeOrderID))
+		t.line("      alternative_order_id = ", esc(jsonText(c.AlternativeOrderID)))
 	} else if c.Product.IsLegacy() {
 		t.line("      ", t.style(ansiDim, "# legacy v1: no idempotency key; an interrupted submission needs manual resolution"))
 	}
 	width := 0
 	for _, d := range c.Diff {
-		width = max(width, len(d.Path))
+		width = max(width, len(esc(d.Path)))
 	}
 	width = min(width, 48)
 	for _, d := range c.Diff {
 		ds := diffSymbol(d)
-		pad := strings.Repeat(" ", max(0, width-len(d.Path)))
+		path := esc(d.Path)
+		pad := strings.Repeat(" ", max(0, width-len(path)))
 		var val string
 		switch ds {
 		case "+":
@@ -153,7 +177,34 @@ func (t textWriter) change(c *Change) error {
 		default:
 			val = displayValue(d.Before) + " -> " + displayValue(d.After)
 		}
-		t.line("      ", t.style(t.symbolStyle(ds), ds), " ", d.Path, pad, " = ", val)
+		t.line("      ", t.style(t.symbolStyle(ds), ds), " ", path, pad, " = ", esc(val))
 	}
 	return nil
+}
+
+// billingLabel says at a glance whether a change costs money: "billed",
+// "free" or "billed pro rata".
+func billingLabel(c *Change) string {
+	if c.Billing == nil || c.Action == ActionNoOp {
+		return ""
+	}
+	switch c.Billing.Kind {
+	case BillingNewOrder:
+		return "billed"
+	case BillingProRata:
+		return "billed pro rata"
+	case BillingFree:
+		return "free"
+	}
+	return string(c.Billing.Kind)
+}
+
+// destructiveWarning is what a destructive reissue does to earlier certificates.
+func destructiveWarning(c *Change) string {
+	return sprintf("destructive: DigiCert revokes every earlier certificate of order %d 48-72 h after this one issues", c.OrderID)
+}
+
+// validityPhrase: "2026-11-23 to 2027-06-10 (199 days)".
+func validityPhrase(v *Validity) string {
+	return sprintf("%s to %s (%d %s)", v.ValidFrom, v.ValidTill, v.Days, plural(int64(v.Days), "day"))
 }

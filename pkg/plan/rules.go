@@ -1,8 +1,11 @@
 package plan
 
 import (
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 )
@@ -11,14 +14,24 @@ import (
 // decided by the rules below, in order: the first rule that decides wins, and
 // the last one always decides.
 //
-//	resume           an interrupted apply that can be resumed: its action again, same key
-//	blocked          nothing is ordered until a person acts (the only rule that blocks)
-//	new certificate  not in the state: create
-//	replace dead     the current order was rejected, canceled or revoked: create
-//	wait in flight   the current order awaits approval, validation or issuance: no-op
-//	renew            issued, and the product, a shaping field or the date says so: renew
-//	up to date       issued otherwise: no-op, with notes
-//	unhandled status any other status: no-op
+//	resume               an interrupted apply that can be resumed: its action again, same key
+//	blocked              nothing is ordered until a person acts
+//	new certificate      not in the state: create
+//	replace dead         the current order was rejected, canceled or revoked: create
+//	wait in flight       the current order awaits approval, validation or issuance: no-op
+//	renew                issued, and the product, a shaping field or the date says so: renew
+//	                     (products with plans: the product, the organization or a field a
+//	                     reissue cannot carry changed, or the order itself ends)
+//	destructive reissue  products with plans: names removed or changed: reissue, marked
+//	                     destructive; blocked unless spec.allowDestructiveReissue
+//	reissue              products with plans: a new CSR, signature hash, ICA or added names,
+//	                     or the certificate is due: reissue
+//	up to date           issued otherwise: no-op, with notes
+//	unhandled status     any other status: no-op
+//
+// Products with plans (spec.Product.HasPlans: Secure Site) are orders that
+// carry several certificates; the rest (private SSL, document signing,
+// legacy v1) renew as before and the two reissue rules pass for them.
 //
 // A rule is a pure function of what it is given (manifest, state entry,
 // refreshed facts, interrupted intent, clock): no I/O, no wall clock. It
@@ -40,6 +53,8 @@ type given struct {
 	// interrupted is an earlier apply's create or renew without an outcome.
 	interrupted *interruption
 	now         time.Time
+	// caps are the certificate caps by issuance date (never nil).
+	caps lifecycle.Caps
 }
 
 // interruption is a journaled intent that never got an outcome.
@@ -61,6 +76,11 @@ type decision struct {
 	// too when the interruption was found unresumable only after its key was
 	// known, so that the plan still shows which order it is about.
 	resume *resumption
+	// destructive marks a reissue (or a blocked one) that removes or
+	// changes names.
+	destructive bool
+	// addedNames are names a reissue adds, billed pro rata.
+	addedNames []string
 	// rule names the rule that decided (for tests and debugging).
 	rule string
 }
@@ -100,6 +120,8 @@ var planRules = chain{
 		{"replace dead", replaceDead},
 		{"wait in flight", waitInFlight},
 		{"renew", renewDue},
+		{"destructive reissue", destructiveReissue},
+		{"reissue", reissueDue},
 		{"up to date", upToDate},
 	},
 	otherwise: rule{"unhandled status", unhandledStatus},
@@ -124,7 +146,8 @@ func resumeInterrupted(g given) (decision, bool) {
 // blockedUntilResolved blocks what only a person can resolve: an interrupted
 // apply that cannot be resumed safely, a legacy order whose outcome is
 // unknown, a renewal placed outside certplan. Blocked changes are no-ops that
-// make apply exit non-zero.
+// make apply exit non-zero. (The destructive reissue rule blocks too, for a
+// reissue the manifest does not allow.)
 func blockedUntilResolved(g given) (decision, bool) {
 	if g.interrupted != nil {
 		r, problem := resumptionOf(g)
@@ -196,12 +219,23 @@ func waitInFlight(g given) (decision, bool) {
 	return d, true
 }
 
-// renewalTriggers give the reasons an issued order is renewed for; their
-// reasons are reported in this order.
+// renewalTriggers give the reasons an issued order of a product without
+// plans is renewed for; their reasons are reported in this order.
 var renewalTriggers = []func(g given) []Reason{
 	productChanged,
 	shapingChanged,
 	inRenewalWindow,
+}
+
+// planRenewalTriggers give the reasons an issued order of a product with
+// plans is renewed for (a new, billed order): what a reissue cannot change,
+// and the end of the plan. Everything else is reissued on the same order;
+// but once a renewal is due, the changes a reissue would have carried are
+// named among its reasons too (the new order carries them).
+var planRenewalTriggers = []func(g given) []Reason{
+	productChanged,
+	newOrderShapingChanged,
+	orderEnding,
 }
 
 // renewDue renews an issued (or expired) order when any renewal trigger fires.
@@ -209,9 +243,16 @@ func renewDue(g given) (decision, bool) {
 	if !issuedOrExpired(g) {
 		return pass()
 	}
+	triggers := renewalTriggers
+	if hasPlans(g) {
+		triggers = planRenewalTriggers
+	}
 	var reasons []Reason
-	for _, trigger := range renewalTriggers {
+	for _, trigger := range triggers {
 		reasons = append(reasons, trigger(g)...)
+	}
+	if len(reasons) > 0 && hasPlans(g) {
+		reasons = slices.Concat(productChanged(g), planShapingChanged(g, true), orderEnding(g))
 	}
 	if len(reasons) == 0 {
 		return pass()
@@ -246,6 +287,207 @@ func shapingChanged(g given) []Reason {
 	return out
 }
 
+// newOrderShapingChanged names each changed shaping field of a product with
+// plans that a reissue cannot carry: the organization (in the subject of an
+// OV certificate), cert_validity, profile_option, disable_ct. Changes a
+// reissue carries are left to the reissue rules. As for shapingChanged, an
+// imported order is taken as described by the manifest, and without a
+// recorded request certplan cannot tell what changed: it renews, as before.
+func newOrderShapingChanged(g given) []Reason { return planShapingChanged(g, false) }
+
+// planShapingChanged names the changed shaping fields of a product with
+// plans: those a reissue cannot carry, and with all those it can too
+// (shaping_changed).
+func planShapingChanged(g given, all bool) []Reason {
+	cur := g.current
+	if imported(cur) || g.specDigest == cur.SpecDigest {
+		return nil
+	}
+	if cur.Request == nil {
+		return shapingChanged(g)
+	}
+	var out []Reason
+	for _, f := range changedShaping(familyOf(g.manifest.Product), cur.Request, g.manifest.Order) {
+		switch {
+		case reissuableFields[f]:
+			if all {
+				out = append(out, reason(ReasonShapingChanged, "%s changed", f))
+			}
+		case strings.HasPrefix(f, "organization."):
+			out = append(out, reason(ReasonOrganizationChanged, "%s changed: the organization is part of the order, so a new order", f))
+		default:
+			out = append(out, reason(ReasonNotReissuable, "%s changed: a reissue cannot carry it, so a new order", f))
+		}
+	}
+	return out
+}
+
+// orderEnding fires once now >= order_valid_till - renewBefore: the plan
+// ends, and a reissue would only last until then. Without a known order end
+// the certificate's valid_till stands in for it, as before plans were known.
+func orderEnding(g given) []Reason {
+	end, date, known := orderEnd(g)
+	if end.IsZero() {
+		return nil
+	}
+	if !known {
+		return inRenewalWindow(g)
+	}
+	if g.now.Before(end.Add(-g.manifest.RenewBefore)) {
+		return nil
+	}
+	id := g.current.OrderID
+	if !g.now.Before(end) {
+		return []Reason{reason(ReasonOrderEnding, "order %d ended %s (%s): a new order", id, date, daysPhrase(g.now, end))}
+	}
+	return []Reason{reason(ReasonOrderEnding, "order %d ends %s (%s), inside renewBefore %s: a new order instead of a reissue that would end with it",
+		id, date, daysPhrase(g.now, end), formatDuration(g.manifest.RenewBefore))}
+}
+
+// reissueCandidate is what the reissue rules share: an issued order of a
+// product with plans whose manifest changed in a way a reissue carries.
+// changes is nil when nothing is compared (imported, same spec digest, no
+// recorded request).
+func reissueCandidate(g given) (ok bool, changes []string) {
+	if !hasPlans(g) || !issuedOrExpired(g) {
+		return false, nil
+	}
+	cur := g.current
+	if imported(cur) || g.specDigest == cur.SpecDigest || cur.Request == nil {
+		return true, nil
+	}
+	return true, changedShaping(familyOf(g.manifest.Product), cur.Request, g.manifest.Order)
+}
+
+// destructiveReissue reissues a certificate whose names were removed or
+// changed, marked destructive: DigiCert revokes every earlier certificate of
+// the order 48–72 h after the new one issues. Unless the manifest sets
+// spec.allowDestructiveReissue it blocks instead, saying what would be
+// revoked and how to allow it.
+func destructiveReissue(g given) (decision, bool) {
+	ok, changes := reissueCandidate(g)
+	if !ok || !slices.Contains(changes, "certificate.common_name") && !slices.Contains(changes, "certificate.dns_names") {
+		return pass()
+	}
+	n := names(g.current.Request, g.manifest.Order)
+	if !n.destructive() {
+		return pass()
+	}
+	cur := g.current
+	what := namesRemovedPhrase(n)
+	victims := sprintf("every earlier certificate of order %d", cur.OrderID)
+	if cur.CertificateID != 0 {
+		victims += sprintf(" (the current one is certificate %d", cur.CertificateID)
+		if t := validTill(g); t != "" {
+			victims += ", valid till " + t
+		}
+		victims += ")"
+	}
+	why := reason(ReasonNamesRemoved, "%s: DigiCert revokes %s 48-72 h after the reissued certificate issues", what, victims)
+	reasons := append([]Reason{why}, reissueReasons(g, changes, n)...)
+	if !g.manifest.AllowDestructiveReissue {
+		_, end, _ := orderEnd(g)
+		status := sprintf("destructive reissue not allowed: %s, and DigiCert would then revoke %s within 48-72 h. "+
+			"To reissue anyway set spec.allowDestructiveReissue: true in the manifest; or restore the names", what, victims)
+		if end != "" {
+			status += sprintf(" (the renewal when order %d ends on %s carries the new names without revoking anything)", cur.OrderID, end)
+		}
+		reasons = append(reasons, reason(ReasonDestructiveNotAllowed, "the manifest does not set spec.allowDestructiveReissue: nothing is reissued until it does, or the names are restored"))
+		return decision{action: ActionNoOp, blocked: true, destructive: true, status: status, reasons: reasons}, true
+	}
+	return decision{action: ActionReissue, destructive: true, reasons: reasons, addedNames: n.added}, true
+}
+
+// namesRemovedPhrase: "removes www.a.example.com", "changes the common name
+// a.example.com -> b.example.com and removes x.example.com".
+func namesRemovedPhrase(n nameChange) string {
+	var parts []string
+	if n.commonName != "" {
+		parts = append(parts, "changes the common name "+n.commonName)
+	}
+	if len(n.removed) > 0 {
+		parts = append(parts, sprintf("removes %s %s", plural(int64(len(n.removed)), "name"), listSome(n.removed, 5)))
+	}
+	return "the reissue " + strings.Join(parts, " and ")
+}
+
+// reissueReasons names the changes a reissue carries besides removed names:
+// a new CSR, another signature hash or ICA, added names (billed pro rata).
+func reissueReasons(g given, changes []string, n nameChange) []Reason {
+	var out []Reason
+	for _, f := range changes {
+		switch f {
+		case "certificate.csr":
+			msg := "certificate.csr changed"
+			switch old, now := csrKeyDigest(g.current.Request), csrKeyDigest(g.manifest.Order); {
+			case old != "" && now != "" && old != now:
+				msg += ": a new key"
+			case old != "" && old == now:
+				msg += " (same key)"
+			}
+			out = append(out, reason(ReasonKeyRotated, "%s", msg))
+		case "certificate.signature_hash", "certificate.ca_cert_id":
+			out = append(out, reason(ReasonShapingChanged, "%s changed", f))
+		}
+	}
+	if len(n.added) > 0 {
+		out = append(out, reason(ReasonNamesAdded, "%s added (%s): billed pro rata for the rest of the plan; earlier certificates stay valid",
+			plural(int64(len(n.added)), "name"), listSome(n.added, 5)))
+	}
+	return out
+}
+
+// reissueDue reissues on the same, paid order when the manifest changed in a
+// way a reissue carries (a new CSR, signature hash, ICA, added names), or
+// when the certificate is due (now >= valid_till - renewBefore) while the
+// order runs on. With auto_reissue: 1 a due certificate is left to
+// CertCentral unless it is within 7 days of expiry (a safety net for a
+// reissue that never came).
+func reissueDue(g given) (decision, bool) {
+	ok, changes := reissueCandidate(g)
+	if !ok {
+		return pass()
+	}
+	var n nameChange
+	if slices.Contains(changes, "certificate.common_name") || slices.Contains(changes, "certificate.dns_names") {
+		n = names(g.current.Request, g.manifest.Order)
+	}
+	reasons := reissueReasons(g, changes, n)
+	if due := certificateDue(g); due != nil {
+		reasons = append(reasons, *due)
+	}
+	if len(reasons) == 0 {
+		return pass()
+	}
+	return decision{action: ActionReissue, reasons: reasons, addedNames: n.added}, true
+}
+
+// certificateDue is the reason a certificate of a running order is
+// reissued by date, or nil: now >= valid_till - renewBefore; with
+// auto_reissue: 1 only within 7 days of expiry.
+func certificateDue(g given) *Reason {
+	exp, date, ok := certExpiry(g)
+	if !ok || g.now.Before(exp.Add(-g.manifest.RenewBefore)) {
+		return nil
+	}
+	if autoReissue(g.manifest.Order) {
+		if g.now.Before(exp.Add(-autoReissueSafetyNet)) {
+			return nil
+		}
+		r := reason(ReasonAutoReissueOverdue, "certificate expires %s (%s) and CertCentral has not reissued it (auto_reissue): certplan reissues it",
+			date, daysPhrase(g.now, exp))
+		return &r
+	}
+	var r Reason
+	if !g.now.Before(exp) {
+		r = reason(ReasonReissueDue, "certificate expired %s (%s); the order runs on: a free reissue", date, daysPhrase(g.now, exp))
+	} else {
+		r = reason(ReasonReissueDue, "certificate expires %s (%s), inside renewBefore %s; the order runs on: a free reissue",
+			date, daysPhrase(g.now, exp), formatDuration(g.manifest.RenewBefore))
+	}
+	return &r
+}
+
 // inRenewalWindow fires once now >= valid_till - renewBefore.
 func inRenewalWindow(g given) []Reason {
 	d, ok := parseDate(validTill(g))
@@ -277,6 +519,24 @@ func upToDate(g given) (decision, bool) {
 			d.status = "issued, validity unknown"
 		} else {
 			d.status = sprintf("issued, valid till %q (not a date; renewal by date is not planned)", till)
+		}
+	}
+	if hasPlans(g) {
+		if _, end, known := orderEnd(g); known {
+			d.status += ", paid through " + end
+		}
+		if r := g.order.reissued; r != nil && autoReissue(g.manifest.Order) {
+			note := sprintf("reissued by CertCentral (auto_reissue): certificate %d replaces %d", r.to, r.from)
+			if r.validTill != "" {
+				note += ", valid till " + r.validTill
+			}
+			d.status += "; " + note
+			d.reasons = append(d.reasons, reason(ReasonReissuedByCertCentral, "%s", note))
+		}
+		if exp, date, ok := certExpiry(g); ok && autoReissue(g.manifest.Order) && !g.now.Before(exp.Add(-g.manifest.RenewBefore)) {
+			note := sprintf("certificate expires %s (%s): CertCentral reissues it (auto_reissue); certplan reissues it itself 7 days before expiry if it has not", date, daysPhrase(g.now, exp))
+			d.status += "; " + note
+			d.reasons = append(d.reasons, reason(ReasonAutoReissueExpected, "%s", note))
 		}
 	}
 	if imported(cur) {

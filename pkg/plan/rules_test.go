@@ -55,10 +55,45 @@ type ruleCase struct {
 	status      string // exact when set
 	predecessor int64
 	resuming    bool
+	destructive bool
+	added       []string // names a reissue adds (billed pro rata)
 }
 
 func issuedTill(id int64, till string) func(t *testing.T, c *spec.Certificate) *state.Certificate {
 	return func(t *testing.T, c *spec.Certificate) *state.Certificate { return applied(t, c, id, till) }
+}
+
+// planTill is an issued order of a product with plans: the certificate
+// valid till certTill on an order (the paid plan) running till orderTill.
+func planTill(id int64, certTill, orderTill string) func(t *testing.T, c *spec.Certificate) *state.Certificate {
+	return func(t *testing.T, c *spec.Certificate) *state.Certificate {
+		s := applied(t, c, id, certTill)
+		s.OrderValidTill = orderTill
+		return s
+	}
+}
+
+func setNames(names ...any) func(c *spec.Certificate) {
+	return func(c *spec.Certificate) { setPath("certificate.dns_names", names)(c.Order) }
+}
+
+func allowDestructive(c *spec.Certificate) *spec.Certificate {
+	c.AllowDestructiveReissue = true
+	return c
+}
+
+func autoReissueOn(c *spec.Certificate) *spec.Certificate {
+	c.Order["auto_reissue"] = 1
+	return c
+}
+
+// both applies edits in order.
+func both(edits ...func(c *spec.Certificate)) func(c *spec.Certificate) {
+	return func(c *spec.Certificate) {
+		for _, e := range edits {
+			e(c)
+		}
+	}
 }
 
 func inStatus(id int64, s state.OrderStatus) func(t *testing.T, c *spec.Certificate) *state.Certificate {
@@ -178,10 +213,43 @@ var ruleTables = map[string][]ruleCase{
 		{name: "issued", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2026-12-01")}, passes: true},
 	},
 	"renew": {
+		// Secure Site: the certificate and its order end together here, so
+		// the order's end renews it (order_ending; renewal_window before
+		// plans were known).
 		{name: "inside the window", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2026-12-20")},
-			action: ActionRenew, codes: []ReasonCode{ReasonRenewalWindow}},
+			action: ActionRenew, codes: []ReasonCode{ReasonOrderEnding}},
 		{name: "expired", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2026-11-01")},
+			action: ActionRenew, codes: []ReasonCode{ReasonOrderEnding}},
+		{name: "no plans: inside the window", situation: situation{cert: privateCert("a"), state: issuedTill(9, "2026-12-20")},
 			action: ActionRenew, codes: []ReasonCode{ReasonRenewalWindow}},
+		{name: "no plans: expired", situation: situation{cert: docSigningCert("a"), state: issuedTill(9, "2026-11-01")},
+			action: ActionRenew, codes: []ReasonCode{ReasonRenewalWindow}},
+		{name: "no plans: names changed", situation: situation{cert: privateCert("a"), state: issuedTill(9, "2027-10-10"), edit: setNames("x.example.com")},
+			action: ActionRenew, codes: []ReasonCode{ReasonShapingChanged}},
+		{name: "plan: the order ends though the certificate does not", situation: situation{cert: tlsCert("a"), state: planTill(9, "2027-10-10", "2026-12-01")},
+			action: ActionRenew, codes: []ReasonCode{ReasonOrderEnding}},
+		{name: "plan: order end unknown, certificate due", situation: situation{cert: tlsCert("a"), state: planTill(9, "2026-12-20", "")},
+			action: ActionRenew, codes: []ReasonCode{ReasonRenewalWindow}},
+		{name: "plan: certificate due, the order runs on", situation: situation{cert: tlsCert("a"), state: planTill(9, "2026-12-20", "2027-10-10")}, passes: true},
+		{name: "plan: organization changed", situation: situation{cert: tlsCert("a"), state: planTill(9, "2027-03-01", "2027-10-10"),
+			edit: func(c *spec.Certificate) { setPath("organization.id", 42)(c.Order) }},
+			action: ActionRenew, codes: []ReasonCode{ReasonOrganizationChanged}},
+		{name: "plan: profile_option and disable_ct changed", situation: situation{cert: tlsCert("a"), state: planTill(9, "2027-03-01", "2027-10-10"),
+			edit: func(c *spec.Certificate) {
+				setPath("certificate.profile_option", "short")(c.Order)
+				c.Order["disable_ct"] = true
+			}},
+			action: ActionRenew, codes: []ReasonCode{ReasonNotReissuable, ReasonNotReissuable}},
+		{name: "plan: a new order names what a reissue would have carried too", situation: situation{cert: tlsCert("a"), state: planTill(9, "2027-03-01", "2027-10-10"),
+			edit: both(setNames("x.example.com"), func(c *spec.Certificate) { setPath("organization.name", "Other Ltd")(c.Order) })},
+			action: ActionRenew, codes: []ReasonCode{ReasonShapingChanged, ReasonOrganizationChanged}},
+		{name: "plan: the order ends and the key changed", situation: situation{cert: tlsCert("a"), state: planTill(9, "2026-12-01", "2026-12-10"),
+			edit: func(c *spec.Certificate) { setPath("certificate.csr", csrPEM("other"))(c.Order) }},
+			action: ActionRenew, codes: []ReasonCode{ReasonShapingChanged, ReasonOrderEnding}},
+		{name: "plan: a new CSR alone is reissued", situation: situation{cert: tlsCert("a"), state: planTill(9, "2027-03-01", "2027-10-10"),
+			edit: func(c *spec.Certificate) { setPath("certificate.csr", csrPEM("other"))(c.Order) }}, passes: true},
+		{name: "plan: names removed are reissued (or blocked), never renewed", situation: situation{cert: tlsCert("a"), state: planTill(9, "2027-03-01", "2027-10-10"),
+			edit: setNames()}, passes: true},
 		{name: "shaping fields, product and window, in that order", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2026-12-01"),
 			edit: func(c *spec.Certificate) {
 				setCN("b.example.com")(c)
@@ -195,7 +263,7 @@ var ruleTables = map[string][]ruleCase{
 			return s
 		}}, action: ActionRenew, codes: []ReasonCode{ReasonShapingChanged}},
 		{name: "imported, by date only", situation: situation{cert: tlsCert("a"), state: importedTill(9, "2026-12-01"), edit: setCN("b.example.com")},
-			action: ActionRenew, codes: []ReasonCode{ReasonRenewalWindow}},
+			action: ActionRenew, codes: []ReasonCode{ReasonOrderEnding}},
 		{name: "up to date", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2027-10-10")}, passes: true},
 		{name: "non-shaping changes only", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2027-10-10"),
 			edit: func(c *spec.Certificate) { c.Order["comments"] = "edited" }}, passes: true},
@@ -203,26 +271,92 @@ var ruleTables = map[string][]ruleCase{
 		{name: "pending", situation: situation{cert: tlsCert("a"), state: inStatus(9, state.StatusPending), edit: setCN("b.example.com")}, passes: true},
 	},
 	"up to date": {
+		// Secure Site no-ops say what the order is paid through.
 		{name: "issued", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2027-10-10")},
-			action: ActionNoOp, codes: []ReasonCode{}, status: "issued, valid till 2027-10-10"},
+			action: ActionNoOp, codes: []ReasonCode{}, status: "issued, valid till 2027-10-10, paid through 2027-10-10"},
 		{name: "expired status, valid date", situation: situation{cert: tlsCert("a"), state: func(t *testing.T, c *spec.Certificate) *state.Certificate {
 			s := applied(t, c, 9, "2027-10-10")
 			s.Status = state.StatusExpired
 			return s
-		}}, action: ActionNoOp, codes: []ReasonCode{}, status: "issued, valid till 2027-10-10"},
+		}}, action: ActionNoOp, codes: []ReasonCode{}, status: "issued, valid till 2027-10-10, paid through 2027-10-10"},
+		{name: "no plans: issued", situation: situation{cert: privateCert("a"), state: issuedTill(9, "2027-10-10")},
+			action: ActionNoOp, codes: []ReasonCode{}, status: "issued, valid till 2027-10-10"},
+		{name: "plan: paid beyond the certificate", situation: situation{cert: tlsCert("a"), state: planTill(9, "2027-03-01", "2027-10-10")},
+			action: ActionNoOp, codes: []ReasonCode{}, status: "issued, valid till 2027-03-01, paid through 2027-10-10"},
+		{name: "plan: auto_reissue, due: left to CertCentral", situation: situation{cert: autoReissueOn(tlsCert("a")), state: planTill(9, "2026-12-20", "2027-10-10")},
+			action: ActionNoOp, codes: []ReasonCode{ReasonAutoReissueExpected},
+			status: "issued, valid till 2026-12-20, paid through 2027-10-10; certificate expires 2026-12-20 (in 27 days): CertCentral reissues it (auto_reissue); certplan reissues it itself 7 days before expiry if it has not"},
+		{name: "plan: reissued by CertCentral", situation: situation{cert: autoReissueOn(tlsCert("a")), state: planTill(9, "2026-12-20", "2027-10-10"),
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, CertificateID: 77, ValidTill: "2027-06-10", OrderValidTill: "2027-10-10"}}},
+			action: ActionNoOp, codes: []ReasonCode{ReasonReissuedByCertCentral},
+			status: "issued, valid till 2027-06-10, paid through 2027-10-10; reissued by CertCentral (auto_reissue): certificate 77 replaces 11, valid till 2027-06-10"},
+		{name: "plan: reissued in the console is adopted (drift, no note)", situation: situation{cert: tlsCert("a"), state: planTill(9, "2026-12-20", "2027-10-10"),
+			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, CertificateID: 77, ValidTill: "2027-06-10"}}},
+			action: ActionNoOp, codes: []ReasonCode{}, status: "issued, valid till 2027-06-10, paid through 2027-10-10"},
 		{name: "validity unknown", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "")},
 			action: ActionNoOp, codes: []ReasonCode{}, status: "issued, validity unknown"},
 		{name: "validity not a date", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "soon")},
 			action: ActionNoOp, codes: []ReasonCode{}, status: `issued, valid till "soon" (not a date; renewal by date is not planned)`},
 		{name: "imported", situation: situation{cert: tlsCert("a"), state: importedTill(9, "2027-10-10")},
 			action: ActionNoOp, codes: []ReasonCode{ReasonImportedOrder},
-			status: "issued, valid till 2027-10-10; imported order: the manifest is taken to describe it; shaping changes are detected from the next order on"},
+			status: "issued, valid till 2027-10-10, paid through 2027-10-10; imported order: the manifest is taken to describe it; shaping changes are detected from the next order on"},
 		{name: "non-shaping changes", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2027-10-10"),
 			edit: func(c *spec.Certificate) { c.Order["comments"] = "edited" }},
 			action: ActionNoOp, codes: []ReasonCode{ReasonNonShapingChanged},
-			status: "issued, valid till 2027-10-10; non-shaping changes (comments) take effect with the next order"},
+			status: "issued, valid till 2027-10-10, paid through 2027-10-10; non-shaping changes (comments) take effect with the next order"},
 		{name: "pending", situation: situation{cert: tlsCert("a"), state: inStatus(9, state.StatusPending)}, passes: true},
 		{name: "on hold", situation: situation{cert: tlsCert("a"), state: inStatus(9, "on_hold")}, passes: true},
+	},
+	"destructive reissue": {
+		{name: "a name removed: blocked", situation: situation{cert: tlsCert("a"), state: planTill(9, "2027-03-01", "2027-10-10"), edit: setNames()},
+			action: ActionNoOp, blocked: true, destructive: true, codes: []ReasonCode{ReasonNamesRemoved, ReasonDestructiveNotAllowed},
+			status: "destructive reissue not allowed: the reissue removes name www.a.example.com, and DigiCert would then revoke every earlier certificate of order 9 " +
+				"(the current one is certificate 11, valid till 2027-03-01) within 48-72 h. To reissue anyway set spec.allowDestructiveReissue: true in the manifest; " +
+				"or restore the names (the renewal when order 9 ends on 2027-10-10 carries the new names without revoking anything)"},
+		{name: "a name removed: allowed", situation: situation{cert: allowDestructive(tlsCert("a")), state: planTill(9, "2027-03-01", "2027-10-10"), edit: setNames()},
+			action: ActionReissue, destructive: true, codes: []ReasonCode{ReasonNamesRemoved}},
+		{name: "a name replaced, a new key", situation: situation{cert: allowDestructive(tlsCert("a")), state: planTill(9, "2027-03-01", "2027-10-10"),
+			edit: both(setNames("x.example.com"), func(c *spec.Certificate) { setPath("certificate.csr", csrPEM("other"))(c.Order) })},
+			action: ActionReissue, destructive: true, added: []string{"x.example.com"}, codes: []ReasonCode{ReasonNamesRemoved, ReasonKeyRotated, ReasonNamesAdded}},
+		{name: "the common name changed, kept as a SAN", situation: situation{cert: tlsCert("a"), state: planTill(9, "2027-03-01", "2027-10-10"),
+			edit: both(setCN("www.a.example.com"), setNames("a.example.com"))},
+			action: ActionNoOp, blocked: true, destructive: true, codes: []ReasonCode{ReasonNamesRemoved, ReasonDestructiveNotAllowed}},
+		{name: "names only reordered or recased", situation: situation{cert: tlsCert("a"), state: planTill(9, "2027-03-01", "2027-10-10"),
+			edit: setNames("WWW.a.example.com", "www.a.example.com")}, passes: true},
+		{name: "a name added", situation: situation{cert: tlsCert("a"), state: planTill(9, "2027-03-01", "2027-10-10"),
+			edit: setNames("www.a.example.com", "x.example.com")}, passes: true},
+		{name: "no plans", situation: situation{cert: privateCert("a"), state: planTill(9, "2027-03-01", "2027-10-10"), edit: setNames()}, passes: true},
+		{name: "imported", situation: situation{cert: tlsCert("a"), state: importedTill(9, "2027-10-10"), edit: setNames()}, passes: true},
+		{name: "pending", situation: situation{cert: tlsCert("a"), state: inStatus(9, state.StatusPending), edit: setNames()}, passes: true},
+	},
+	"reissue": {
+		{name: "certificate due, the order runs on", situation: situation{cert: tlsCert("a"), state: planTill(9, "2026-12-20", "2027-10-10")},
+			action: ActionReissue, codes: []ReasonCode{ReasonReissueDue}},
+		{name: "certificate expired, the order runs on", situation: situation{cert: tlsCert("a"), state: planTill(9, "2026-11-01", "2027-10-10")},
+			action: ActionReissue, codes: []ReasonCode{ReasonReissueDue}},
+		{name: "a new CSR", situation: situation{cert: tlsCert("a"), state: planTill(9, "2027-03-01", "2027-10-10"),
+			edit: func(c *spec.Certificate) { setPath("certificate.csr", csrPEM("other"))(c.Order) }},
+			action: ActionReissue, codes: []ReasonCode{ReasonKeyRotated}},
+		{name: "another signature hash and ICA", situation: situation{cert: tlsCert("a"), state: planTill(9, "2027-03-01", "2027-10-10"),
+			edit: func(c *spec.Certificate) {
+				setPath("certificate.signature_hash", "sha384")(c.Order)
+				setPath("certificate.ca_cert_id", "ABC123")(c.Order)
+			}},
+			action: ActionReissue, codes: []ReasonCode{ReasonShapingChanged, ReasonShapingChanged}},
+		{name: "names added, and due", situation: situation{cert: tlsCert("a"), state: planTill(9, "2026-12-20", "2027-10-10"),
+			edit: setNames("www.a.example.com", "y.example.com", "x.example.com")},
+			action: ActionReissue, added: []string{"x.example.com", "y.example.com"}, codes: []ReasonCode{ReasonNamesAdded, ReasonReissueDue}},
+		{name: "auto_reissue: due, left to CertCentral", situation: situation{cert: autoReissueOn(tlsCert("a")), state: planTill(9, "2026-12-20", "2027-10-10")}, passes: true},
+		{name: "auto_reissue: within 7 days of expiry, certplan reissues", situation: situation{cert: autoReissueOn(tlsCert("a")), state: planTill(9, "2026-11-29", "2027-10-10")},
+			action: ActionReissue, codes: []ReasonCode{ReasonAutoReissueOverdue}},
+		{name: "auto_reissue: a new CSR is reissued by certplan", situation: situation{cert: autoReissueOn(tlsCert("a")), state: planTill(9, "2027-03-01", "2027-10-10"),
+			edit: func(c *spec.Certificate) { setPath("certificate.csr", csrPEM("other"))(c.Order) }},
+			action: ActionReissue, codes: []ReasonCode{ReasonKeyRotated}},
+		{name: "not due", situation: situation{cert: tlsCert("a"), state: planTill(9, "2027-03-01", "2027-10-10")}, passes: true},
+		{name: "non-shaping changes only", situation: situation{cert: tlsCert("a"), state: planTill(9, "2027-03-01", "2027-10-10"),
+			edit: func(c *spec.Certificate) { c.Order["comments"] = "edited" }}, passes: true},
+		{name: "no plans", situation: situation{cert: privateCert("a"), state: planTill(9, "2026-12-20", "2027-10-10")}, passes: true},
+		{name: "pending", situation: situation{cert: tlsCert("a"), state: inStatus(9, state.StatusPending)}, passes: true},
 	},
 	"unhandled status": {
 		{name: "on hold", situation: situation{cert: tlsCert("a"), state: inStatus(9, "on_hold")},
@@ -260,6 +394,9 @@ func TestRules(t *testing.T) {
 						t.Errorf("reason %s has no message", rs.Code)
 					}
 				}
+				if d.destructive != tt.destructive || !slices.Equal(d.addedNames, tt.added) {
+					t.Errorf("destructive=%v added=%q, want %v %q", d.destructive, d.addedNames, tt.destructive, tt.added)
+				}
 				if d.action != tt.action || d.blocked != tt.blocked || (d.resume != nil) != tt.resuming || d.predecessor != tt.predecessor {
 					t.Errorf("decided %s blocked=%v resuming=%v predecessor=%d, want %s %v %v %d",
 						d.action, d.blocked, d.resume != nil, d.predecessor, tt.action, tt.blocked, tt.resuming, tt.predecessor)
@@ -296,7 +433,7 @@ func TestRuleOrder(t *testing.T) {
 	for _, r := range allRules() {
 		names = append(names, r.name)
 	}
-	want := []string{"resume", "blocked", "new certificate", "replace dead", "wait in flight", "renew", "up to date", "unhandled status"}
+	want := []string{"resume", "blocked", "new certificate", "replace dead", "wait in flight", "renew", "destructive reissue", "reissue", "up to date", "unhandled status"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("rule order (-want +got):\n%s", diff)
 	}
@@ -322,6 +459,12 @@ func TestRuleOrder(t *testing.T) {
 			return s
 		}}, "wait in flight"},
 		{"due is renewed, not reported up to date", situation{cert: tlsCert("a"), state: issuedTill(9, "2026-12-01")}, "renew"},
+		{"the plan's end renews rather than reissuing a due certificate", situation{cert: tlsCert("a"), state: planTill(9, "2026-12-01", "2026-12-15")}, "renew"},
+		{"a new organization renews, so removed names revoke nothing", situation{cert: tlsCert("a"), state: planTill(9, "2027-03-01", "2027-10-10"),
+			edit: both(setNames(), func(c *spec.Certificate) { setPath("organization.id", 42)(c.Order) })}, "renew"},
+		{"removed names on a due certificate are a destructive reissue", situation{cert: tlsCert("a"), state: planTill(9, "2026-12-01", "2027-10-10"),
+			edit: setNames()}, "destructive reissue"},
+		{"a due certificate on a running order is reissued", situation{cert: tlsCert("a"), state: planTill(9, "2026-12-01", "2027-10-10")}, "reissue"},
 		{"not due is up to date", situation{cert: tlsCert("a"), state: issuedTill(9, "2027-10-10")}, "up to date"},
 		{"any other status is left alone", situation{cert: tlsCert("a"), state: inStatus(9, "on_hold")}, "unhandled status"},
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -60,12 +61,19 @@ func diffSymbol(d DiffEntry) string {
 // SummaryLine is the one-line summary every renderer ends (or starts) with:
 // "Plan: 2 to create, 1 to renew, 40 unchanged." or, when nothing would be
 // ordered, "No changes. 43 certificates up to date."
+//
+// With reissues, which buy no order, it counts the billed orders apart (and
+// the reissues that add names, billed pro rata): "Plan: 1 to create, 2 to
+// reissue, 1 to renew (2 billed), 40 unchanged." Without reissues every
+// change is billed, and the line reads as it always has.
 func SummaryLine(p *Plan) string {
 	s := p.Summary
 	var parts []string
 	ordered := 0
-	for _, a := range AllActions() {
-		if a.TouchesCertCentral() {
+	for _, a := range summaryOrder() {
+		// A reissue is named only when there is one, so that plans
+		// without reissues keep their summary line.
+		if a.TouchesCertCentral() && (a != ActionReissue || s.Count(a) > 0) {
 			parts = append(parts, sprintf("%d to %s", s.Count(a), a))
 			ordered += s.Count(a)
 		}
@@ -73,7 +81,27 @@ func SummaryLine(p *Plan) string {
 	if ordered == 0 {
 		return sprintf("No changes. %d %s up to date.", s.NoOp-s.Blocked, plural(int64(s.NoOp-s.Blocked), "certificate"))
 	}
-	return "Plan: " + strings.Join(parts, ", ") + sprintf(", %d unchanged.", s.NoOp)
+	billed := ""
+	if s.Reissue > 0 {
+		billed = sprintf(" (%d billed", s.Billed)
+		if s.ProRata > 0 {
+			billed += sprintf(", %d pro rata", s.ProRata)
+		}
+		billed += ")"
+	}
+	return "Plan: " + strings.Join(parts, ", ") + billed + sprintf(", %d unchanged.", s.NoOp)
+}
+
+// summaryOrder is AllActions as the summary line names them: what is new,
+// what is reissued, what is renewed.
+func summaryOrder() []Action {
+	out := []Action{ActionCreate, ActionReissue, ActionRenew}
+	for _, a := range AllActions() {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // BlockedLine says how many certificates need a person, or "" when none.

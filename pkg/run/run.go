@@ -11,12 +11,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/certplan/certplan/pkg/apply"
 	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/plan"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
@@ -31,6 +33,8 @@ type Env struct {
 	Client func() (*certcentral.Client, error)
 	// Now is the planning clock (--now / CERTPLAN_NOW, or the wall clock).
 	Now time.Time
+	// Caps are the dated certificate validity caps (nil: lifecycle.DefaultCaps()).
+	Caps lifecycle.Caps
 	// LockTimeout bounds the wait for another run's lock.
 	LockTimeout time.Duration
 	Logger      zerolog.Logger
@@ -170,7 +174,11 @@ func (s *Session) Refresh(ctx context.Context, certs []*spec.Certificate) error 
 	if err != nil {
 		return &RefreshError{Err: err}
 	}
-	s.env.Logger.Info().Int("calls", stats.Calls).Int("orders", stats.Orders).Msg("refreshed")
+	s.env.Logger.Info().Int("calls", stats.Calls).Int("lookups", stats.Lookups).Int("orders", stats.Orders).Msg("refreshed")
+	if len(stats.Unseen) > 0 {
+		s.env.note("Warning", fmt.Sprintf("CertCentral returned nothing for %d tracked order(s) (%s): they are planned from the state alone; check that the API key can see them",
+			len(stats.Unseen), idList(stats.Unseen, 5)))
+	}
 	s.Facts = facts
 	return nil
 }
@@ -184,6 +192,7 @@ func (s *Session) Build(manifests *spec.Result) *plan.Plan {
 		Pending:         s.Loaded.Pending,
 		Facts:           s.Facts,
 		Now:             s.env.Now,
+		Caps:            s.env.Caps,
 		ManifestDigests: manifests.FileDigests,
 		Version:         s.env.Version,
 		Backend:         &info,
@@ -319,6 +328,7 @@ func (s *Session) Execute(soft, abort context.Context, opts ExecuteOptions) (rep
 		Abort:       abort,
 		Logger:      s.env.Logger,
 		Progress:    opts.Progress,
+		Pending:     s.Loaded.Pending,
 	})
 	if opts.Wait > 0 && !rep.Interrupted {
 		if opts.OnWait != nil {
@@ -435,12 +445,29 @@ func closeIntent(ctx context.Context, b state.Backend, open state.Record, operat
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
 	}
+	// A reissue is closed by a record naming its order and CSR key digest.
 	rec := state.Record{Type: state.RecordFailure, Name: open.Name, Action: open.Action,
-		AlternativeOrderID: open.AlternativeOrderID, NothingCreated: true,
-		Error: "closed by `certplan " + operation + "`: resolved by a person"}
+		AlternativeOrderID: open.AlternativeOrderID, ReissueOf: open.ReissueOf, CSRKeyDigest: open.CSRKeyDigest,
+		NothingCreated: true, Error: "closed by `certplan " + operation + "`: resolved by a person"}
 	err = j.Append(rec)
 	if cerr := j.Close(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// idList names up to most ids, then how many more.
+func idList(ids []int64, most int) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i == most {
+			fmt.Fprintf(&b, " and %d more", len(ids)-most)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d", id)
+	}
+	return b.String()
 }

@@ -27,7 +27,26 @@ var (
 	workflowYAML []byte
 	//go:embed files/gitignore
 	gitignore []byte
+	//go:embed files/github-workflow-postgres.yml
+	workflowPostgresYAML []byte
 )
+
+// Options choose among the scaffolds.
+type Options struct {
+	// State is where the pipelines keep the state: "file" (or "") for
+	// certplan.state.json committed back to Git, "postgres" for a
+	// PostgreSQL database named by CI secrets, with nothing committed back.
+	State string
+}
+
+// Check refuses unknown options.
+func (o Options) Check() error {
+	switch o.State {
+	case "", "file", "postgres":
+		return nil
+	}
+	return fmt.Errorf("state %q: want file or postgres", o.State)
+}
 
 // File is one file init writes: Path is slash-separated, relative to the
 // target directory.
@@ -48,11 +67,19 @@ const gitignorePath = ".gitignore"
 
 // Files returns the files init writes, in a stable order. Callers must not
 // modify Data.
-func Files() []File {
+func Files() []File { return FilesFor(Options{}) }
+
+// FilesFor returns the files init writes with o: the same files, with the
+// workflow for o.State.
+func FilesFor(o Options) []File {
+	workflow := workflowYAML
+	if o.State == "postgres" {
+		workflow = workflowPostgresYAML
+	}
 	files := []File{
 		{Path: "certplan.yaml", Data: defaultsYAML},
 		{Path: "certs/example.yaml", Data: exampleYAML},
-		{Path: WorkflowPath, Data: workflowYAML},
+		{Path: WorkflowPath, Data: workflow},
 		{Path: gitignorePath, Data: gitignore},
 	}
 	// The editor schema the manifests' yaml-language-server lines point at
@@ -96,7 +123,13 @@ func Existing(dir string) ([]string, error) {
 // Write creates the scaffold files in dir (created if missing) and returns
 // their paths. Without force it writes nothing when any of them exists and
 // returns an *ExistsError naming them.
-func Write(dir string, force bool) ([]string, error) {
+func Write(dir string, force bool) ([]string, error) { return WriteFor(dir, force, Options{}) }
+
+// WriteFor is Write with the scaffold o chooses.
+func WriteFor(dir string, force bool, o Options) ([]string, error) {
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
 	if !force {
 		existing, err := Existing(dir)
 		if err != nil {
@@ -111,7 +144,7 @@ func Write(dir string, force bool) ([]string, error) {
 		flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL // lose no race with another writer
 	}
 	var written []string
-	for _, f := range Files() {
+	for _, f := range FilesFor(o) {
 		path := filepath.Join(dir, filepath.FromSlash(f.Path))
 		if f.Path == gitignorePath {
 			if err := mergeLines(path, f.Data); err != nil {

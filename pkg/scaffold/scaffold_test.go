@@ -145,3 +145,53 @@ func TestWriteMergesAnExistingGitignore(t *testing.T) {
 		t.Errorf("a second init changed .gitignore:\n%s", again)
 	}
 }
+
+// The PostgreSQL workflow init writes is the documented example too, and it
+// commits nothing back.
+func TestPostgresWorkflowMatchesExample(t *testing.T) {
+	example, err := os.ReadFile(filepath.Join("..", "..", "examples", "ci", "github-actions", "certplan-postgres.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(example, workflowPostgresYAML) {
+		t.Errorf("pkg/scaffold/files/github-workflow-postgres.yml and examples/ci/github-actions/certplan-postgres.yml differ (-example +embedded):\n%s",
+			cmp.Diff(string(example), string(workflowPostgresYAML)))
+	}
+}
+
+func TestWriteForPostgres(t *testing.T) {
+	tests := []struct {
+		state       string
+		wantErr     bool
+		wantPush    bool
+		wantPGState bool
+	}{
+		{state: "", wantPush: true},
+		{state: "file", wantPush: true},
+		{state: "postgres", wantPGState: true},
+		{state: "mysql", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.state, func(t *testing.T) {
+			dir := t.TempDir()
+			_, err := WriteFor(dir, false, Options{State: tt.state})
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("WriteFor = %v, want error %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			wf, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(WorkflowPath)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(string(wf), "git push"); got != tt.wantPush {
+				t.Errorf("workflow pushes: %v, want %v", got, tt.wantPush)
+			}
+			if got := strings.Contains(string(wf), "CERTPLAN_STATE: ${{ secrets.CERTPLAN_STATE_URL }}") &&
+				strings.Contains(string(wf), "PGPASSWORD: ${{ secrets.CERTPLAN_PG_PASSWORD }}"); got != tt.wantPGState {
+				t.Errorf("workflow takes the state URL and password from secrets: %v, want %v", got, tt.wantPGState)
+			}
+		})
+	}
+}

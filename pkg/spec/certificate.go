@@ -25,6 +25,11 @@ type Certificate struct {
 	Labels      map[string]string `json:"labels,omitempty"`
 	Product     Product           `json:"product"`
 	RenewBefore time.Duration     `json:"renew_before"`
+	// AllowDestructiveReissue (spec.allowDestructiveReissue) lets the plan
+	// reissue a certificate whose names were removed or changed, after which
+	// DigiCert revokes every earlier certificate of the order within 48–72 h.
+	// Without it such a reissue is shown and blocked.
+	AllowDestructiveReissue bool `json:"allow_destructive_reissue,omitempty"`
 	// Order is the merged spec.order request body, ready to send but for secrets:
 	// values are JSON-shaped (map[string]any, []any, string, int, bool, float64),
 	// a CSR given as {file: PATH} has been replaced by the PEM text, and secret

@@ -31,6 +31,14 @@ func orderChecks(order *tree, owned map[string]bool) []Diagnostic {
 		diags = append(diags, errorAt(n.reportPos(), "spec.order.alternative_order_id",
 			"certplan owns alternative_order_id: it derives one per intended order (from the name, product, spec and the order it replaces) and uses it as the idempotency key, so no retry orders twice; remove the field"))
 	}
+	if n := order.field("auto_renew"); n != nil {
+		if v, ok := n.intValue(); ok && v == 1 {
+			ptr := "/spec/order/auto_renew"
+			owned[ptr] = true
+			diags = append(diags, errorAt(n.reportPos(), "spec.order.auto_renew",
+				"auto_renew: 1 lets CertCentral buy a new, billed order 30 days before expiry, outside any plan a reviewer approved; certplan plans renewals itself (and reissues within a paid order). Remove the field or set it to 0; auto_reissue: 1 is fine"))
+		}
+	}
 	if cc := order.field("credit_card"); cc != nil && cc.kind == kindMap {
 		for _, f := range secretFields {
 			n := cc.field(f.name)
@@ -137,6 +145,9 @@ func buildCertificate(root *tree, inst any, csrText string, loc csrLocation) (*C
 		for _, e := range labels.entries {
 			cert.Labels[e.key], _ = e.val.str()
 		}
+	}
+	if a := spec.field("allowDestructiveReissue"); a != nil {
+		cert.AllowDestructiveReissue = a.value == true
 	}
 	if rb := spec.field("renewBefore"); rb != nil {
 		s, _ := rb.str()

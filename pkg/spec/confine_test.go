@@ -131,7 +131,7 @@ func TestFileReferencesConfinedToProject(t *testing.T) {
 		t.Errorf("%d certificates loaded, want none", len(res.Certificates))
 	}
 	// --allow-files-in lets the user allow a directory explicitly.
-	res, err := LoadAllowing([]string{"certs/csr-out.yaml", "certs/secret-out.yaml"}, []string{outside})
+	res, err := LoadWith([]string{"certs/csr-out.yaml", "certs/secret-out.yaml"}, LoadOptions{AllowFilesIn: []string{outside}})
 	if err != nil {
 		t.Fatal(err)
 	}

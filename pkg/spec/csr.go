@@ -6,6 +6,8 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -13,6 +15,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/certplan/certplan/pkg/secret"
 )
 
 // csrReport is the outcome of checking one CSR's content.
@@ -50,7 +54,7 @@ func (c *csrCache) checkFile(path string) csrFile {
 	if ok {
 		return f
 	}
-	data, err := readRegular(path, MaxCSRFileSize)
+	data, err := secret.ReadFile(path, MaxCSRFileSize)
 	if err != nil {
 		f.err = err
 	} else {
@@ -271,4 +275,45 @@ func difference(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// CSRKeyDigest is the hex SHA-256 of the DER SubjectPublicKeyInfo of a PEM
+// certificate signing request: what identifies the key a certificate will
+// carry, whatever else the CSR says. A reissue has no client idempotency key,
+// so apply journals this digest and, after an ambiguous failure, looks for a
+// certificate of the order whose CSR has the same one. It is the one place
+// certplan computes it. CSRs as CertCentral returns them (line breaks
+// removed or escaped as "\n", armour dropped) give the same digest.
+func CSRKeyDigest(pemText string) (string, error) {
+	der, err := csrDER(pemText)
+	if err != nil {
+		return "", err
+	}
+	csr, err := x509.ParseCertificateRequest(der)
+	if err != nil {
+		return "", fmt.Errorf("CSR cannot be parsed: %w", err)
+	}
+	sum := sha256.Sum256(csr.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// csrDER is the DER of a PEM CSR, or of one CertCentral rewrapped: the
+// base64 between the armour lines, whatever the line breaks.
+func csrDER(text string) ([]byte, error) {
+	if block, _ := pem.Decode([]byte(text)); block != nil {
+		return block.Bytes, nil
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(strings.ReplaceAll(text, `\n`, "\n"), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "-----") {
+			continue
+		}
+		b.WriteString(strings.Join(strings.Fields(line), ""))
+	}
+	der, err := base64.StdEncoding.DecodeString(b.String())
+	if err != nil || len(der) == 0 {
+		return nil, fmt.Errorf("not a PEM certificate signing request")
+	}
+	return der, nil
 }

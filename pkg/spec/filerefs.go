@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/certplan/certplan/pkg/secret"
 )
 
 // referenceRoots are the directories the file references of a run may point
@@ -55,10 +57,10 @@ func (l *loader) checkSecretFiles(order *tree, csrPtr string) (map[string]string
 		case err != nil:
 			return
 		case !fi.Mode().IsRegular():
-			diags = append(diags, errorAt(at, field, "secret file %s is %s, not a regular file", ref.File, fileKind(fi.Mode())))
+			diags = append(diags, errorAt(at, field, "secret file %s is %s, not a regular file", ref.File, secret.FileKind(fi.Mode())))
 			return
 		case fi.Size() > MaxSecretFileSize:
-			diags = append(diags, errorAt(at, field, "secret file %s is %v", ref.File, errTooLarge{MaxSecretFileSize}))
+			diags = append(diags, errorAt(at, field, "secret file %s is %v", ref.File, &secret.TooLargeError{Limit: MaxSecretFileSize}))
 			return
 		}
 		resolved[ref.File] = real

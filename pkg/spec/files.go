@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+
+	"github.com/certplan/certplan/pkg/secret"
 )
 
 // MaxFileSize is the largest manifest (or CSR) file certplan reads.
@@ -186,7 +188,7 @@ func FileDigest(path string) (string, error) {
 		return "", fmt.Errorf("digest %s: %w", path, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("digest %s: %s, not a regular file", path, fileKind(fi.Mode()))
+		return "", fmt.Errorf("digest %s: %s, not a regular file", path, secret.FileKind(fi.Mode()))
 	}
 	data, tooBig, err := readLimited(path)
 	switch {

@@ -63,7 +63,7 @@ func FuzzLoad(f *testing.F) {
 		if isForeign(lf) {
 			lf = loadedFile{path: lf.path, foreign: true}
 		}
-		res, err := assemble([]loadedFile{pf, lf}, v, roots)
+		res, err := assemble([]loadedFile{pf, lf}, v, LoadOptions{}, roots)
 		if err != nil {
 			t.Fatalf("Load: %v", err)
 		}
@@ -107,7 +107,7 @@ func TestFuzzLoadMatchesLoad(t *testing.T) {
 		if isForeign(lf) {
 			lf = loadedFile{path: lf.path, foreign: true}
 		}
-		got, err := assemble([]loadedFile{parseManifest(filepath.Join(dir, ProjectFile), []byte(project), aliases), lf}, v, newFileRoots(dir))
+		got, err := assemble([]loadedFile{parseManifest(filepath.Join(dir, ProjectFile), []byte(project), aliases), lf}, v, LoadOptions{}, newFileRoots(dir))
 		if err != nil {
 			t.Fatal(err)
 		}

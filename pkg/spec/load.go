@@ -50,21 +50,24 @@ func (r *Result) Counts() (errors, warnings int) {
 // embedded schemas and certplan's own checks. Every manifest problem is a
 // Diagnostic; the error is only for a path that cannot be read at all.
 //
+// Checks that depend on the date (the certificate caps of public TLS) use the
+// wall clock and lifecycle.DefaultCaps(); LoadWith takes others.
+//
 // Files the manifests reference ({file: PATH} for CSRs and secrets) must be
-// inside the project of their path (Project.Root); LoadAllowing allows more
-// directories.
+// inside the project of their path (Project.Root), or in a directory of
+// LoadOptions.AllowFilesIn.
 func Load(paths []string) (*Result, error) {
-	return LoadAllowing(paths, nil)
+	return LoadWith(paths, LoadOptions{})
 }
 
-// LoadAllowing is Load with file references also allowed into the
-// directories allowFilesIn (--allow-files-in).
-func LoadAllowing(paths []string, allowFilesIn []string) (*Result, error) {
+// LoadWith is Load at the planning instant, with the certificate caps and
+// the further file directories of opts.
+func LoadWith(paths []string, opts LoadOptions) (*Result, error) {
 	v, err := embeddedValidator()
 	if err != nil {
 		return nil, err
 	}
-	return load(paths, v, allowFilesIn...)
+	return load(paths, v, opts)
 }
 
 // Document kinds.
@@ -78,14 +81,15 @@ type loader struct {
 	v        *validator
 	csr      *csrCache
 	defaults *defaultsIndex
+	opts     LoadOptions
 	roots    fileRoots // where file references may point
 }
 
-func load(paths []string, v *validator, allowFilesIn ...string) (*Result, error) {
+func load(paths []string, v *validator, opts LoadOptions) (*Result, error) {
 	if len(paths) == 0 {
 		return nil, errNoPaths
 	}
-	roots, err := referenceRoots(paths, allowFilesIn)
+	roots, err := referenceRoots(paths, opts.AllowFilesIn)
 	if err != nil {
 		return nil, err
 	}
@@ -95,13 +99,13 @@ func load(paths []string, v *validator, allowFilesIn ...string) (*Result, error)
 	}
 	aliases := newRunBudget()
 	loaded := parallel(files, func(c candidate) loadedFile { return loadFile(c, aliases) })
-	return assemble(loaded, v, roots)
+	return assemble(loaded, v, opts, roots)
 }
 
 // assemble is Load after the files are read and parsed (in path order): it
 // merges Defaults into each Certificate, validates, and builds the Result.
 // It reads no manifest file; referenced CSR files are read here.
-func assemble(loaded []loadedFile, v *validator, roots fileRoots) (*Result, error) {
+func assemble(loaded []loadedFile, v *validator, opts LoadOptions, roots fileRoots) (*Result, error) {
 	res := &Result{FileDigests: make(map[string]string, len(loaded))}
 	var diags []Diagnostic
 	var certs, defaults, others []*rawDoc
@@ -131,7 +135,7 @@ func assemble(loaded []loadedFile, v *validator, roots fileRoots) (*Result, erro
 	}
 	res.Manifests = len(certs)
 
-	l := &loader{v: v, csr: newCSRCache(), defaults: buildDefaults(defaults), roots: roots}
+	l := &loader{v: v, csr: newCSRCache(), defaults: buildDefaults(defaults), opts: opts, roots: roots}
 	diags = append(diags, l.defaults.diags...)
 	for _, ds := range parallel(append(defaults, others...), l.checkDocument) {
 		diags = append(diags, ds...)
@@ -203,7 +207,12 @@ func (l *loader) certificate(doc *rawDoc) (out certOutcome) {
 	}
 	cert, more := buildCertificate(root, inst, csrText, loc)
 	useResolvedFiles(cert, secretFiles)
-	return certOutcome{cert: cert, diags: append(diags, more...)}
+	diags = append(diags, more...)
+	diags = append(diags, lifecycleChecks(root, cert, l.opts)...)
+	if hasErrors(diags) {
+		return certOutcome{diags: diags}
+	}
+	return certOutcome{cert: cert, diags: diags}
 }
 
 // checkDocument validates a Defaults document (or one of an unknown kind) on
