@@ -33,14 +33,16 @@ type rootDir struct {
 
 func newFileRoots(dirs ...string) fileRoots {
 	var r fileRoots
+	seen := map[string]bool{}
 	for _, d := range dirs {
 		if d == "" {
 			continue
 		}
 		abs, err := filepath.Abs(d)
-		if err != nil {
+		if err != nil || seen[abs] {
 			continue
 		}
+		seen[abs] = true
 		real, err := filepath.EvalSymlinks(abs)
 		if err != nil {
 			real = abs
