@@ -369,8 +369,7 @@ func TestLoadDuringCommitIsConsistent(t *testing.T) {
 	}
 	writeJournal(t, path, intent("new", ActionCreate, "k-new", 10), outcome("new", ActionCreate, "k-new", 11, issued(900, "k-new")))
 	commits := 0
-	var hook func()
-	hook = func() {
+	hook := func() {
 		commits++
 		// Another run folds the journal: new snapshot, journal gone.
 		afterSnapshotRead = nil
