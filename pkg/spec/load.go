@@ -20,12 +20,13 @@ type Result struct {
 	// Files are the manifest files read, sorted.
 	Files []string
 	// Skipped are YAML files found in directories that are not manifests (no
-	// document has an apiVersion or kind, e.g. CI pipelines), sorted.
+	// document is certplan's: CI pipelines, other tools' resources), sorted.
 	Skipped []string
 	// FileDigests maps each file of Files to the hex SHA-256 of its content
 	// (absent for a file too large to read). Plan files record them.
 	FileDigests map[string]string
-	// Manifests counts the kind: Certificate documents found, valid or not.
+	// Manifests counts the Certificate documents found, valid or not: kind
+	// Certificate, or a kind that is not Defaults with a spec.product.
 	Manifests int
 }
 
@@ -113,10 +114,13 @@ func load(paths []string, v *validator, opts LoadOptions) (*Result, error) {
 				defaults = append(defaults, d)
 			default:
 				others = append(others, d) // the schema explains what is wrong
+				if d.root.field("spec").field("product") != nil {
+					res.Manifests++ // a Certificate with its kind misspelled
+				}
 			}
 		}
 	}
-	res.Manifests = len(certs)
+	res.Manifests += len(certs)
 
 	l := &loader{v: v, csr: newCSRCache(), defaults: buildDefaults(defaults), opts: opts}
 	diags = append(diags, l.defaults.diags...)
