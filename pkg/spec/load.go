@@ -174,9 +174,10 @@ func (l *loader) certificate(doc *rawDoc) (out certOutcome) {
 	owned := map[string]bool{}
 	order := root.field("spec").field("order")
 	diags := orderChecks(order, owned)
+	product, _ := root.field("spec").field("product").str()
+	diags = append(diags, dateChecks(Product(product), order, l.opts.now(), owned)...)
 
 	var csrText string
-	product, _ := root.field("spec").field("product").str()
 	loc, known := csrLocationFor(Product(product))
 	if known && order != nil {
 		c := l.csr.checkOrderCSR(order, loc)
