@@ -291,3 +291,23 @@ func TestExamplesValid(t *testing.T) {
 		}
 	}
 }
+
+// legacy_ssl's validity is the order's length in years; the certificate it
+// yields is capped at the public TLS maximum, so calling it the
+// certificate's validity misleads (the schema, and the reference and the
+// editor bundle generated from it).
+func TestLegacyValidityIsTheOrders(t *testing.T) {
+	desc, _ := readJSON(t, "legacy_ssl.schema.json")["properties"].(map[string]any)["validity"].(map[string]any)["description"].(string)
+	if strings.Contains(strings.ToLower(desc), "certificate validity") || !strings.Contains(desc, "order") || !strings.Contains(desc, "capped") {
+		t.Errorf("legacy_ssl validity: %q; want the order's length, and the certificate capped", desc)
+	}
+	for _, f := range []string{"../docs/manifest-reference.md", "certplan.schema.json"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), desc) {
+			t.Errorf("%s lacks the description %q: regenerate it (go test ./pkg/spec -run 'TestBundle|TestManifestReference' -update)", f, desc)
+		}
+	}
+}
