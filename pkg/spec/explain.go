@@ -260,8 +260,13 @@ func (x *explainer) explain(p problem) []located {
 	case "maxLength":
 		return at(fmt.Sprintf("must be at most %s characters long, got %d characters", rawString(kwValue), lengthOf(value)))
 	case "pattern":
+		desc := x.schemaDescription(p.schemaLoc)
+		if pat := rawString(kwValue); len(pat) > longPattern && (strings.HasPrefix(desc, "A ") || strings.HasPrefix(desc, "An ")) {
+			// The regexp would say less than the description: "must be an email address ...".
+			return at(fmt.Sprintf("must be %s, got %s", strings.ToLower(desc[:1])+desc[1:], got))
+		}
 		msg := fmt.Sprintf("must match %s, got %s", rawString(kwValue), got)
-		if desc := x.schemaDescription(p.schemaLoc); desc != "" {
+		if desc != "" {
 			msg += " (" + desc + ")"
 		}
 		return at(msg)
@@ -293,6 +298,10 @@ func (x *explainer) explain(p problem) []located {
 	}
 	return at(p.message)
 }
+
+// longPattern is the length from which a pattern is explained by its
+// schema's description alone.
+const longPattern = 60
 
 // sentenceEndRE finds the end of a description's first sentence (not "e.g. 30d").
 var sentenceEndRE = regexp.MustCompile(`\.\s+[A-Z]`)
