@@ -434,7 +434,8 @@ func (x *explainer) condition(requiredLoc string) string {
 	cond, _ := raw.(map[string]any)
 	if props, ok := cond["properties"].(map[string]any); ok && len(props) == 1 {
 		for name, sub := range props {
-			if c, ok := sub.(map[string]any)["const"]; ok {
+			m, _ := sub.(map[string]any) // true names a field without constraining it
+			if c, ok := m["const"]; ok {
 				return fmt.Sprintf(" (required when %s is %s)", name, rawString(c))
 			}
 		}
