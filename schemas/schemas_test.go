@@ -229,6 +229,13 @@ func loadExamples(t *testing.T) (defaults, certs []doc) {
 		if !bytes.HasPrefix(b, []byte("# yaml-language-server: $schema=")) {
 			t.Errorf("%s: first line must be the yaml-language-server $schema comment", path)
 		}
+		// yaml-language-server reads the schema line from each document's
+		// own header: a document after --- needs one too.
+		for i, d := range strings.Split(string(b), "\n---\n")[1:] {
+			if !strings.HasPrefix(d, "# yaml-language-server: $schema=") {
+				t.Errorf("%s: document %d does not start with the yaml-language-server $schema comment", path, i+2)
+			}
+		}
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		for i := 0; ; i++ {
 			var m map[string]any

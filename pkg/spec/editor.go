@@ -19,7 +19,9 @@ import (
 //     doNotSuggest (no completion); a $ref of such a field is inlined,
 //     since yaml-language-server moves keywords beside a $ref into an allOf,
 //     where completion no longer sees them;
-//   - doNotSuggest for a field that must not be set (alternative_order_id).
+//   - doNotSuggest for a field that must not be set (alternative_order_id);
+//   - for a Defaults document, the product schemas of spec.order by
+//     spec.products (see defaultsOrder).
 
 // EditorKeywords are the non-standard keywords only the editor bundle has.
 var EditorKeywords = []string{"deprecationMessage", "doNotSuggest", "errorMessage", "markdownDescription", "patternErrorMessage"}
@@ -157,4 +159,47 @@ func inlineRef(top, p *orderedObject) error {
 		}
 	}
 	return fmt.Errorf("$ref chain longer than 16")
+}
+
+// defaultsOrder gives the editor the product schemas for spec.order of a
+// Defaults document: the schema of each product spec.products lists (a
+// field a listed product's orders lack is reported, as `certplan validate`
+// reports it once merged), and, without spec.products (every product), any
+// one of them. Required fields are not demanded: Defaults are partial. The
+// products come from the Certificate dispatch (certificateSpec's allOf).
+func defaultsOrder(top *orderedObject) error {
+	defs, _ := top.get("$defs").(*orderedObject)
+	cert, _ := orderedAt(defs, "/certificateSpec/allOf").([]any)
+	ds, _ := orderedAt(defs, "/defaultsSpec").(*orderedObject)
+	if len(cert) == 0 || ds == nil || ds.get("allOf") != nil {
+		return fmt.Errorf("bundle schemas: the Certificate dispatch or defaultsSpec is not as expected")
+	}
+	var entries, anyOf []any
+	for _, e := range cert {
+		product, _ := orderedAt(e, "/if/properties/product").(*orderedObject)
+		ref, _ := orderedAt(e, "/then/properties/order/$ref").(string)
+		if product == nil || ref == "" {
+			return fmt.Errorf("bundle schemas: a Certificate dispatch entry is not as expected")
+		}
+		entries = append(entries, obj(
+			"if", obj("properties", obj("products", obj("type", "array", "contains", product)), "required", []any{"products"}),
+			"then", obj("properties", obj("order", obj("$ref", ref))),
+		))
+		anyOf = append(anyOf, obj("$ref", ref))
+	}
+	entries = append(entries, obj(
+		"if", obj("not", obj("required", []any{"products"})),
+		"then", obj("properties", obj("order", obj("anyOf", anyOf))),
+	))
+	ds.set("allOf", entries)
+	return nil
+}
+
+// obj builds an ordered object from key, value pairs.
+func obj(kv ...any) *orderedObject {
+	o := &orderedObject{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		o.set(kv[i].(string), kv[i+1])
+	}
+	return o
 }

@@ -1,9 +1,75 @@
 package spec
 
 import (
+	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
 )
+
+func compiledBundle(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	data, err := BundledSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft2020
+	const url = "file:///editor/certplan.schema.json"
+	if err := c.AddResource(url, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// In an editor, a Defaults document's spec.order is checked against the
+// schemas of the products it lists (every field must fit each of them, as
+// certplan validate requires once merged), or, listing none, against any
+// product's; fields are not required (Defaults are partial).
+func TestBundleChecksDefaultsOrder(t *testing.T) {
+	bundled := compiledBundle(t)
+	tests := []struct {
+		name, products, order string
+		valid                 bool
+	}{
+		{"a v2 field for a v2 product", "[ssl_securesite_flex]", "organization: {id: 1}\npayment_method: balance\n", true},
+		{"a bad value", "[ssl_securesite_flex]", "payment_method: bitcoin\n", false},
+		{"a misspelled field", "[private_ssl_flex]", "paymnet_method: balance\n", false},
+		{"a Secure Site field for private SSL too", "[ssl_securesite_flex, private_ssl_flex]", "dcv_method: email\n", false},
+		{"a v2 field for legacy_ssl", "[legacy_ssl]", "organization: {id: 1}\n", false},
+		{"a v1 field for legacy_ssl", "[legacy_ssl]", "org_country: us\n", true},
+		{"every product: a field of some product", "", "org_country: us\n", true},
+		{"every product: a field of none", "", "bogus: 1\n", false},
+		{"alternative_order_id", "[private_ssl_flex]", "alternative_order_id: x\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			products := ""
+			if tt.products != "" {
+				products = "  products: " + tt.products + "\n"
+			}
+			var b strings.Builder
+			b.WriteString("apiVersion: certplan/v1\nkind: Defaults\nspec:\n" + products + "  order:\n")
+			for _, l := range strings.Split(strings.TrimRight(tt.order, "\n"), "\n") {
+				b.WriteString("    " + l + "\n")
+			}
+			docs, diags := parseYAML("d.yaml", []byte(b.String()))
+			if len(diags) != 0 {
+				t.Fatal(diags)
+			}
+			err := bundled.Validate(docs[0].root.toJSON())
+			if (err == nil) != tt.valid {
+				t.Errorf("valid = %v, want %v (%v)", err == nil, tt.valid, err)
+			}
+		})
+	}
+}
 
 // The bundle carries what yaml-language-server reads beyond the standard,
 // and only the bundle: deprecated fields warn with the advice certplan

@@ -188,6 +188,9 @@ func bundle(fsys fs.FS) ([]byte, error) {
 		relaxRequired(part, false)
 		defs.set(name, part)
 	}
+	if err := defaultsOrder(top); err != nil {
+		return nil, err
+	}
 	if err := annotateProperties(top); err != nil {
 		return nil, fmt.Errorf("bundle schemas: %w", err)
 	}
