@@ -43,3 +43,14 @@ func TestMisspelledManifestIsNotSkipped(t *testing.T) {
 		t.Errorf("%d manifests, %d valid certificates; want 2 and 0", res.Manifests, len(res.Certificates))
 	}
 }
+
+// An unknown field that is a misspelling of a missing required one is
+// reported once, where it is written, with the right name.
+func TestMisspelledFieldReplacesMissing(t *testing.T) {
+	doc := strings.Replace(certYAML("shop", "ssl_securesite_flex", validSecureSite), "order_validity:", "order_valdity:", 1)
+	res := loadIn(t, map[string]string{"csr.pem": "@csr:rsa2048.csr", "a.yaml": doc})
+	want := []string{`a.yaml:13:5: spec.order: unknown field "order_valdity" (did you mean "order_validity"?)`}
+	if diff := cmp.Diff(want, diagStrings(res.Diagnostics)); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+}
