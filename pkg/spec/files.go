@@ -83,9 +83,9 @@ func collectFiles(paths []string) ([]candidate, error) {
 type candidate struct {
 	path string
 	// named is true for a file given by name (or the project file): it is
-	// always a manifest file. A file found by walking a directory that has
-	// no apiVersion or kind in any document is some other YAML (a CI
-	// pipeline, a compose file) and is skipped.
+	// always a manifest file. A file found by walking a directory none of
+	// whose documents is certplan's (isCertplanDocument) is some other YAML
+	// (a CI pipeline, a compose file, a cert-manager resource) and is skipped.
 	named bool
 }
 
@@ -221,17 +221,43 @@ func loadFile(c candidate, aliases *atomic.Int64) loadedFile {
 }
 
 // isForeign reports whether a file parsed cleanly and none of its documents
-// has an apiVersion or kind: YAML that is not meant for certplan.
+// is certplan's (see isCertplanDocument): YAML that is not meant for certplan.
 func isForeign(lf loadedFile) bool {
 	if hasErrors(lf.diags) {
 		return false
 	}
 	for _, d := range lf.docs {
-		if d.root.field("apiVersion") != nil || d.root.field("kind") != nil {
+		if isCertplanDocument(d.root) {
 			return false
 		}
 	}
 	return true
+}
+
+// isCertplanDocument tells a certplan document from another tool's:
+//
+//   - one with spec.product or spec.order is a manifest, whatever its
+//     apiVersion and kind say or however they are spelled: skipping it
+//     would orphan its certificate;
+//   - else one with an apiVersion is certplan's when that starts with
+//     "certplan" (cert-manager.io/v1, v1, apps/v1 are other tools');
+//   - else one with a kind is certplan's when it is Certificate or Defaults
+//     (Drone's "kind: pipeline" has no apiVersion);
+//   - YAML with neither (CI pipelines, compose files) is not.
+func isCertplanDocument(root *tree) bool {
+	spec := root.field("spec")
+	if spec.field("product") != nil || spec.field("order") != nil {
+		return true
+	}
+	if av := root.field("apiVersion"); av != nil {
+		s, _ := av.str()
+		return strings.HasPrefix(strings.ToLower(strings.TrimSpace(s)), "certplan")
+	}
+	if k := root.field("kind"); k != nil {
+		s, _ := k.str()
+		return s == kindCertificate || s == kindDefaults
+	}
+	return false
 }
 
 func readManifestFile(path string, aliases *atomic.Int64) loadedFile {

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Limits that keep hostile or broken input from exhausting memory or stack.
@@ -103,17 +103,113 @@ func parseYAMLBudget(file string, data []byte, run *atomic.Int64) (docs []*rawDo
 	return docs, diags
 }
 
+// yamlError turns a yaml.v3 error into a diagnostic at the line, and where it
+// can be told the column, of the mistake.
+//
+// yaml.v3 (go.yaml.in/yaml/v3 is the same parser) names one line in its
+// message, and not always the right one: for a parser error it prints the
+// 0-based line of the construct being parsed (the mapping or the "{" that
+// encloses the mistake), so an unclosed "{" on line 13 is reported as "line
+// 12" and a key indented wrongly on line 12 as the line where its mapping
+// started; for a scanner error it prints the 1-based line where the token
+// started, so a tab on line 13 is reported on the line before. The marks the
+// parser had are not exported. So the line is found again: it is the first
+// line L such that the file cut after L fails with the very same error. (The
+// parse up to the mistake is the same whatever follows it, and a shorter
+// file either parses or fails differently.) The search starts at the line
+// yaml.v3 named, since no mark is before it, and bisects.
 func yamlError(file string, data []byte, err error) Diagnostic {
-	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return errorAt(Pos{File: file, Line: line, Col: 1}, "", "invalid YAML: %s", m[2])
+	full := err.Error()
+	msg := strings.TrimPrefix(full, "yaml: ")
+	named := 0
+	if m := yamlLineRE.FindStringSubmatch(full); m != nil {
+		named, _ = strconv.Atoi(m[1])
+		msg = m[2]
 	}
-	pos := Pos{File: file}
 	if strings.Contains(msg, "control characters") {
-		pos = controlCharPos(file, data)
+		return errorAt(controlCharPos(file, data), "", "invalid YAML: %s", msg)
 	}
-	return errorAt(pos, "", "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+	if named == 0 && !isParserProblem(msg) {
+		// A scanner error always names its line; an error without one comes
+		// from later (an unknown alias, say) and is not about a line.
+		return errorAt(Pos{File: file}, "", "invalid YAML: %s", msg)
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	line := errorLine(lines, max(named, 1), full)
+	text := ""
+	if line >= 1 && line <= len(lines) {
+		text = strings.TrimRight(lines[line-1], "\r\n")
+	}
+	return errorAt(Pos{File: file, Line: line, Col: errorColumn(text, msg)}, "", "invalid YAML: %s", msg)
+}
+
+// parserProblems are the problems yaml.v3's parser (rather than its scanner)
+// reports; an error without a line is one of these on line 1.
+var parserProblems = []string{
+	"did not find expected",
+	"found duplicate %",
+	"found incompatible YAML document",
+	"found undefined tag handle",
+}
+
+func isParserProblem(msg string) bool {
+	for _, p := range parserProblems {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// errorLine is the first line L >= from such that lines[:L] fails with the
+// error full (see yamlError); len(lines) when no shorter cut does.
+func errorLine(lines []string, from int, full string) int {
+	fails := func(n int) bool {
+		dec := yaml.NewDecoder(strings.NewReader(strings.Join(lines[:n], "")))
+		for {
+			var node yaml.Node
+			err := dec.Decode(&node)
+			if err == nil {
+				continue
+			}
+			return !errors.Is(err, io.EOF) && err.Error() == full
+		}
+	}
+	lo, hi := min(from, len(lines)), len(lines)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return hi
+}
+
+// errorColumn points into the line of a syntax error where the message
+// tells what to look for: the "{" or "[" that is not closed, the tab in the
+// indentation, the quote that is not closed; else the line's first
+// character.
+func errorColumn(text, msg string) int {
+	at := -1
+	switch {
+	case strings.HasSuffix(msg, "',' or '}'"):
+		at = strings.LastIndex(text, "{")
+	case strings.HasSuffix(msg, "',' or ']'"):
+		at = strings.LastIndex(text, "[")
+	case strings.Contains(msg, "tab character"):
+		at = strings.Index(text, "\t")
+	case msg == "found unexpected end of stream":
+		at = strings.IndexAny(text, `"'`)
+	}
+	if at < 0 {
+		at = len(text) - len(strings.TrimLeft(text, " \t"))
+	}
+	return utf8.RuneCountInString(text[:at]) + 1
 }
 
 // controlCharPos finds the first character YAML does not allow in a file
