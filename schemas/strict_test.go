@@ -186,6 +186,10 @@ func nodeWith(t *testing.T, modules ...string) (string, []string) {
 			}
 		}
 	}
+	if os.Getenv("CI") == "true" && os.Getenv("CERTPLAN_NODE_MODULES") != "" {
+		// .ci/run installs them: under CI a skip would hide a broken install.
+		t.Fatalf("node modules %v not found in CERTPLAN_NODE_MODULES=%s", modules, os.Getenv("CERTPLAN_NODE_MODULES"))
+	}
 	t.Skipf("node modules %v not found (set CERTPLAN_NODE_MODULES to the node_modules they are in)", modules)
 	return "", nil
 }
