@@ -23,7 +23,10 @@ func (p Pos) String() string {
 type Certificate struct {
 	Name        string            `json:"name"`
 	Labels      map[string]string `json:"labels,omitempty"`
-	Product     Product           `json:"product"`
+	// PreviousNames (metadata.previousNames) are names the state may still
+	// track this certificate by: plan moves such an entry to Name.
+	PreviousNames []string `json:"previous_names,omitempty"`
+	Product       Product  `json:"product"`
 	RenewBefore time.Duration     `json:"renew_before"`
 	// AllowDestructiveReissue (spec.allowDestructiveReissue) lets the plan
 	// reissue a certificate whose names were removed or changed, after which
