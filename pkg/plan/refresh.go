@@ -106,8 +106,36 @@ func Refresh(ctx context.Context, l OrderLister, st *state.State, certs []*spec.
 	if err := list(rest, deadStatuses); err != nil {
 		return nil, stats, err
 	}
+	// A tracked order renewed by an order the state does not know: read
+	// that renewal too, so that plan can tell certplan's own renewal made
+	// from a newer copy of the state (its key, on a branch behind main)
+	// from one placed in the console. Usually there is none: no call.
+	if renewals := unknownRenewals(st, facts); len(renewals) > 0 {
+		if err := list(renewals, nil); err != nil {
+			return nil, stats, err
+		}
+	}
 	stats.Orders = len(facts)
 	return facts, stats, nil
+}
+
+// unknownRenewals are the renewed_order_ids of refreshed orders that the
+// state does not know, sorted.
+func unknownRenewals(st *state.State, facts map[int64]state.OrderFacts) []int64 {
+	var known map[int64]bool
+	out := map[int64]bool{}
+	for _, f := range facts {
+		if !f.IsRenewed || f.RenewedOrderID <= 0 {
+			continue
+		}
+		if known == nil {
+			known = knownOrderIDs(st)
+		}
+		if !known[f.RenewedOrderID] {
+			out[f.RenewedOrderID] = true
+		}
+	}
+	return sortedIDs(out)
 }
 
 // selectForRefresh splits the tracked orders of declared certificates into

@@ -157,8 +157,9 @@ func TestRenderMarkdownHugePlan(t *testing.T) {
 			}
 			wants := []string{
 				"Plan: 10000 to create, 0 to renew, 0 unchanged.",
-				"| Name | Product | Action | Cost | Reasons |",
-				"| `cert-00000` |",
+				"<tr><th>Action</th><th>Certificate</th><th>Product</th><th>Purchase</th><th>Reasons</th></tr>",
+				"<td nowrap><code>cert-00000</code></td>",
+				"</tbody>\n</table>\n",
 				"omitted to stay under the comment size limit",
 			}
 			if tt.orphan > 0 {
