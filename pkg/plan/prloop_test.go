@@ -259,8 +259,8 @@ func TestCommentDescribesThePurchase(t *testing.T) {
 	}
 	// At a comment's width the action, name and product do not wrap.
 	for _, want := range []string{
-		"<tr><td nowrap>~ renew</td><td nowrap><code>due</code></td><td nowrap><code>private_ssl_flex</code></td>",
-		"<td nowrap>+ create</td><td nowrap><code>fresh</code></td>",
+		"<tr><td nowrap>~ renew</td><td nowrap><samp>due</samp><br><sub>private_ssl_flex</sub></td><td><strong>billed: new order renewing order 9, 1-year plan, paid by balance</strong><br>certificate expires",
+		"<td nowrap>+ create</td><td nowrap><samp>fresh</samp><br><sub>ssl_securesite_flex</sub></td>",
 		"- `quiet`: issued, valid till 2027-10-10; order 11, paid through 2027-10-10",
 	} {
 		if !strings.Contains(md, want) {

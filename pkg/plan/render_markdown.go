@@ -27,16 +27,17 @@ const (
 // left out and counted, and the summary line and table header are always
 // present.
 //
-// The table is HTML, not a pipe table: its action, certificate and product
-// cells are <td nowrap>, so that at a comment's width (about 780 px) they
-// stay on one line and only the purchase and reasons wrap; names stay
-// exactly as typed, so that they can be copied into a command.
+// The table is HTML, not a pipe table: its action and certificate cells are
+// <td nowrap> (the product under the name), so that at a comment's width
+// (about 780 px) they stay on one line and only the purchase and reasons
+// wrap; names stay exactly as typed, so that they can be copied into a
+// command.
 func RenderMarkdown(w io.Writer, p *Plan) error {
 	if err := checkActions(p); err != nil {
 		return fmt.Errorf("render plan: %w", err)
 	}
 	m := mdWriter{limit: MarkdownLimit - markdownReserve, planFile: p.SavedAs}
-	head := MarkdownMarker + "\n### certplan plan\n\n**" + SummaryLine(p) + "**\n\n" + mdInline(PlannedLine(p)) + "\n"
+	head := MarkdownMarker + "\n### certplan plan\n\n" + SummaryLine(p) + "\n\n" + mdInline(PlannedLine(p)) + "\n"
 	if b := BlockedLine(p); b != "" {
 		head += "\n**" + b + "**\n"
 	}
@@ -63,7 +64,7 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 		}
 	}
 	if len(rows) > 0 {
-		m.always("\n<table>\n<thead><tr><th>Action</th><th>Certificate</th><th>Product</th><th>Purchase</th><th>Reasons</th></tr></thead>\n<tbody>\n")
+		m.always("\n<table>\n<thead><tr><th>Action</th><th>Certificate</th><th>Purchase and reasons</th></tr></thead>\n<tbody>\n")
 		shown := m.each(len(rows), 75, func(i int) string { return tableRow(rows[i]) })
 		m.always("</tbody>\n</table>\n")
 		m.omitted(len(rows)-shown, "table row", "table rows")
@@ -165,8 +166,11 @@ func (m *mdWriter) omitted(n int, singular, plural string) {
 	m.always(sprintf("\n_%d more %s omitted to stay under the comment size limit; %s._\n", n, what, show))
 }
 
-// tableRow is one <tr> of the changes table. The action, certificate and
-// product cells do not wrap (nowrap); the purchase and reasons do.
+// tableRow is one <tr> of the changes table: the action; the certificate's
+// name with its product below; what it buys and why. The first two cells
+// are nowrap, and the name and product are <samp> (monospace, and unlike
+// <code> not white-space: break-spaces in GitHub's stylesheet), so that they
+// stay on one line at a comment's width; only the last cell wraps.
 func tableRow(c *Change) string {
 	reasons := strings.Join(messages(c.Reasons), "; ")
 	if c.Action == ActionNoOp && c.Status != "" {
@@ -174,21 +178,27 @@ func tableRow(c *Change) string {
 	}
 	action := htmlText(actionSymbol(c) + " " + actionWord(c))
 	if c.Destructive {
-		action += " <strong>destructive</strong>"
+		action += "<br><strong>destructive</strong>"
 	}
-	name := "<code>" + htmlText(c.Name) + "</code>"
+	name := "<samp>" + htmlText(c.Name) + "</samp>"
 	if c.MovedFrom != "" {
-		name += " ← <code>" + htmlText(c.MovedFrom) + "</code>"
+		name += " ← <samp>" + htmlText(c.MovedFrom) + "</samp>"
 	}
-	cost := ""
-	if b := BillingPhrase(c); b != "" {
-		cost = b
+	name += "<br><sub>" + htmlText(string(c.Product)) + "</sub>"
+	what := ""
+	if b := BillingPhrase(c); b != "" && !(c.Action == ActionNoOp && strings.Contains(reasons, "paid through")) {
 		if l := billingLabel(c); l != "" {
-			cost = l + ": " + b
+			b = l + ": " + b
 		}
+		what = "<strong>" + htmlInline(b) + "</strong>"
 	}
-	return "<tr><td nowrap>" + action + "</td><td nowrap>" + name + "</td><td nowrap><code>" + htmlText(string(c.Product)) +
-		"</code></td><td>" + htmlInline(cost) + "</td><td>" + htmlInline(reasons) + "</td></tr>\n"
+	if reasons != "" {
+		if what != "" {
+			what += "<br>"
+		}
+		what += htmlInline(reasons)
+	}
+	return "<tr><td nowrap>" + action + "</td><td nowrap>" + name + "</td><td>" + what + "</td></tr>\n"
 }
 
 // detailsBlock is a collapsible diff of one change that touches CertCentral.

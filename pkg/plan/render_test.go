@@ -157,8 +157,8 @@ func TestRenderMarkdownHugePlan(t *testing.T) {
 			}
 			wants := []string{
 				"Plan: 10000 to create, 0 to renew, 0 unchanged.",
-				"<tr><th>Action</th><th>Certificate</th><th>Product</th><th>Purchase</th><th>Reasons</th></tr>",
-				"<td nowrap><code>cert-00000</code></td>",
+				"<tr><th>Action</th><th>Certificate</th><th>Purchase and reasons</th></tr>",
+				"<td nowrap><samp>cert-00000</samp><br>",
 				"</tbody>\n</table>\n",
 				"omitted to stay under the comment size limit",
 			}
