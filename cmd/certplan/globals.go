@@ -24,6 +24,8 @@ type globals struct {
 	logFormat      string
 	logLevel       string
 	lockTimeout    time.Duration
+	// commit is plan's and apply's --commit: the commit planned from.
+	commit string
 
 	// Built once per run, on first use: one client means one rate limiter
 	// for the API key across refresh, apply and --wait.

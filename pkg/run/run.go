@@ -42,6 +42,11 @@ type Env struct {
 	// Note tells a person something that is not an error: kind is "Warning"
 	// or "Note". Nil drops them.
 	Note func(kind, msg string)
+	// Commit is the commit the manifests come from, recorded in plans.
+	Commit string
+	// Partial says the manifests are some of the project's only: the
+	// plan then calls no certificate orphaned (plan.Input.Partial).
+	Partial bool
 }
 
 func (e Env) note(kind, msg string) {
@@ -161,6 +166,8 @@ func (s *Session) Build(manifests *spec.Result) *plan.Plan {
 		ManifestDigests: manifests.FileDigests,
 		Version:         s.env.Version,
 		Backend:         &info,
+		Commit:          s.env.Commit,
+		Partial:         s.env.Partial,
 	})
 	if !s.Loaded.Exists {
 		// No state yet: its lineage is not fixed until the first save, so a
