@@ -29,6 +29,10 @@ type applyFlags struct {
 	refresh     bool
 	wait        time.Duration
 	fetch       string
+	// only is --only: the actions this run may place ("" all).
+	only string
+	// reviewed is --reviewed: the plan file a person approved.
+	reviewed string
 }
 
 func newApplyCmd(g *globals) *cobra.Command {
@@ -41,6 +45,15 @@ question; without a terminal certplan refuses to ask). With a plan file from
 ` + "`certplan plan --out`" + `, apply exactly that plan; a stale plan (the state or the
 manifests changed since) is refused.
 
+Unattended runs place only what a person approved. --reviewed PLANFILE (the
+plan file of the merged pull request's plan) plans again and places only the
+orders that plan showed: the same certificate, action, alternative_order_id
+(product, shaping fields, the order renewed) and request body. --only
+renew,reissue (a scheduled run) places no new certificates. What may not be
+placed is held back: shown as blocked with what differs, nothing ordered for
+it, and apply exits 1; the rest goes ahead. Completing an interrupted apply is
+never held back.
+
 Every order's intent is journaled, its alternative_order_id looked up, and an
 existing order adopted rather than placed again. Ctrl-C stops starting new
 orders and lets in-flight ones finish; the next run resumes.
@@ -50,7 +63,9 @@ Exit codes: 0 every order placed or adopted, 1 an order failed or an error,
 		Example: `  certplan apply certs/
   certplan apply certs/ --auto-approve --parallelism 8
   certplan plan certs/ --out plan.json && certplan apply plan.json
-  certplan apply certs/ --auto-approve --wait --fetch /etc/ssl/certplan`,
+  certplan apply certs/ --auto-approve --wait --fetch /etc/ssl/certplan
+  certplan apply certs/ --auto-approve --reviewed reviewed/certplan.plan   # after a merge
+  certplan apply certs/ --auto-approve --only renew,reissue                 # on a schedule`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runApply(cmd.Context(), g, f, args)
 		},
@@ -62,6 +77,9 @@ Exit codes: 0 every order placed or adopted, 1 an order failed or an error,
 	fl.DurationVar(&f.wait, "wait", 0, "after placing, poll up to this long until new orders are issued (e.g. 10m)")
 	fl.Lookup("wait").NoOptDefVal = "10m"
 	fl.StringVar(&f.fetch, "fetch", "", "after applying, download the issued certificates into `DIR` (as certplan fetch --dir DIR does)")
+	fl.StringVar(&f.only, "only", "", "place only these `ACTIONS` (comma-separated: create, renew, reissue); hold back the rest, e.g. renew,reissue on a schedule")
+	fl.StringVar(&f.reviewed, "reviewed", "", "place only the orders that the reviewed plan `FILE` (certplan plan --out) showed; hold back the rest (paths only)")
+	fl.StringVar(&g.commit, "commit", "", "the commit the manifests are planned from, shown in the plan (default: $GITHUB_SHA, else $CI_COMMIT_SHA)")
 	return cmd
 }
 
@@ -119,12 +137,23 @@ func runApply(parent context.Context, g *globals, f *applyFlags, args []string) 
 		}
 	}()
 
+	only, reviewed, err := f.approvals(isPlanFile(args))
+	if err != nil {
+		return err
+	}
 	var s *run.Session
-	var err error
 	if isPlanFile(args) {
 		s, err = g.sessionFromPlanFile(soft, args[0])
+		if err == nil {
+			g.holdBack(s.Plan, only, nil)
+			fmt.Fprintf(g.stdout, "Applying saved plan %s.\n", termsafe.Text(args[0]))
+			err = plan.RenderText(g.stdout, s.Plan, useColor(g.stdout))
+		}
 	} else {
 		s, err = g.prepare(soft, args, f.refresh, run.OpApply)
+		if err == nil {
+			g.holdBack(s.Plan, only, reviewed)
+		}
 		if err == nil && s.Plan.HasChanges() {
 			// Fail on a missing key before asking, not after.
 			_, err = g.client()
@@ -146,6 +175,15 @@ func runApply(parent context.Context, g *globals, f *applyFlags, args []string) 
 	defer s.Release()
 	ordering.Store(true)
 
+	if s.Plan.HasMoves() {
+		moves, err := s.RecordMoves(context.WithoutCancel(soft))
+		if err != nil {
+			return err
+		}
+		for _, m := range moves {
+			fmt.Fprintf(g.stdout, "Moved %s in the state.\n", m)
+		}
+	}
 	if !s.Plan.HasChanges() {
 		if err := s.RecordRefresh(context.Background()); err != nil {
 			return err
@@ -154,6 +192,78 @@ func runApply(parent context.Context, g *globals, f *applyFlags, args []string) 
 		return blockedError(s.Plan, g.fetchAfterApply(soft, s.Backend(), f.fetch, nil))
 	}
 	return blockedError(s.Plan, g.fetchAfterApply(soft, s.Backend(), f.fetch, g.execute(soft, abort, s, f)))
+}
+
+// approvals reads --only and --reviewed: the actions this run may place (nil:
+// all) and the reviewed plan (nil: none).
+func (f *applyFlags) approvals(planFile bool) ([]plan.Action, *reviewedPlan, error) {
+	var only []plan.Action
+	if f.only != "" {
+		var err error
+		if only, err = plan.ParseActions(f.only); err != nil {
+			return nil, nil, fmt.Errorf("--only %q: %w", f.only, err)
+		}
+	}
+	if f.reviewed == "" {
+		return only, nil, nil
+	}
+	if planFile {
+		return nil, nil, errors.New("--reviewed compares a fresh plan of manifest PATHs with the reviewed one; a saved plan file is applied as it is: drop --reviewed, or pass the manifest paths")
+	}
+	p, err := plan.ReadFile(f.reviewed)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--reviewed: %w", err)
+	}
+	return only, &reviewedPlan{path: f.reviewed, plan: p}, nil
+}
+
+// reviewedPlan is the plan a person approved, and where it was read from.
+type reviewedPlan struct {
+	path string
+	plan *plan.Plan
+}
+
+// holdBack narrows p to what this run may place (--only, --reviewed) and
+// says what it held back; the plan then shows those as blocked.
+func (g *globals) holdBack(p *plan.Plan, only []plan.Action, reviewed *reviewedPlan) {
+	if reviewed != nil {
+		r := reviewed.plan
+		source := reviewed.path + ", planned " + r.PlannedAt.UTC().Format("2006-01-02 15:04 UTC")
+		if r.Commit != "" {
+			source += " from commit " + shortSHA(r.Commit)
+		}
+		fmt.Fprintf(g.stdout, "Reviewed plan %s: %s\n", source, plan.SummaryLine(r))
+		if held := p.HoldBackUnreviewed(r, source); len(held) > 0 {
+			g.note("Warning", fmt.Sprintf("held back %d %s the reviewed plan did not show: %s", len(held), pluralWord(len(held), "change", "changes"), strings.Join(held, ", ")))
+		}
+	}
+	if only != nil {
+		if held := p.HoldBackExcept(only); len(held) > 0 {
+			g.note("Warning", fmt.Sprintf("held back %d %s this run does not place (--only %s): %s", len(held), pluralWord(len(held), "change", "changes"), joinActions(only), strings.Join(held, ", ")))
+		}
+	}
+}
+
+func joinActions(as []plan.Action) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = string(a)
+	}
+	return strings.Join(s, ",")
+}
+
+func pluralWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func shortSHA(c string) string {
+	if len(c) > 12 {
+		return c[:12]
+	}
+	return c
 }
 
 // blockedError makes an otherwise successful apply fail when certificates
@@ -214,10 +324,6 @@ func (g *globals) sessionFromPlanFile(ctx context.Context, path string) (*run.Se
 	s, err := run.OpenPlanFile(ctx, env, p, spec.FileDigest)
 	if err != nil {
 		return s, g.runError(ctx, env.Backend, err)
-	}
-	fmt.Fprintf(g.stdout, "Applying saved plan %s.\n", termsafe.Text(path))
-	if err := plan.RenderText(g.stdout, p, useColor(g.stdout)); err != nil {
-		return s, err
 	}
 	return s, nil
 }

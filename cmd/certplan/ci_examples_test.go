@@ -317,10 +317,12 @@ func shellCommands(script string) [][]string {
 }
 
 // TestCIExamplesApplyOnTheTipOfMain: a queued apply must plan against the
-// state the previous apply committed, not the commit that triggered it.
+// state the previous apply committed, not the commit that triggered it. (The
+// GitHub line was `ref: ${{ github.event.repository.default_branch }}`,
+// which is empty on schedule events: TestCIExamplesScheduledApplyChecksOutMain.)
 func TestCIExamplesApplyOnTheTipOfMain(t *testing.T) {
 	for file, want := range map[string]string{
-		"github-actions/certplan.yml": "ref: ${{ github.event.repository.default_branch }}",
+		"github-actions/certplan.yml": "ref: ${{ github.event.repository.default_branch || github.ref_name }}",
 		"gitlab-ci.yml":               `git checkout -B "$CI_DEFAULT_BRANCH" FETCH_HEAD`,
 	} {
 		b, err := os.ReadFile(filepath.Join("../../examples/ci", file))

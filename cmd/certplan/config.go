@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -157,6 +159,9 @@ func (g *globals) client() (*certcentral.Client, error) {
 	if err != nil {
 		return nil, err // names the legacy endpoint itself
 	}
+	if err := g.checkFakeClock(endpoint, legacy); err != nil {
+		return nil, err
+	}
 	key := os.Getenv("DIGICERT_API_KEY")
 	if key == "" {
 		return nil, errors.New("DIGICERT_API_KEY is not set: export the CertCentral API key (in CI, from the secret store)")
@@ -179,7 +184,7 @@ func (g *globals) client() (*certcentral.Client, error) {
 		LegacyEndpoint: legacy,
 		APIKey:         key,
 		AccountID:      os.Getenv("DIGICERT_ACCOUNT_ID"),
-		UserAgent:      "certplan/" + version,
+		UserAgent:      "certplan/" + certplanVersion(),
 		Logger:         &log,
 		Shared:         shared,
 		RequestTimeout: requestTimeout,
@@ -191,6 +196,39 @@ func (g *globals) client() (*certcentral.Client, error) {
 	}
 	g.cc = cc
 	return cc, nil
+}
+
+// checkFakeClock refuses --now / CERTPLAN_NOW against anything but a
+// loopback endpoint (the simulator): a variable left over from the demo would
+// otherwise make the real CertCentral see every certificate as due and renew
+// them all at once (#12 item 10). Both endpoints must be loopback: the client
+// talks to both.
+func (g *globals) checkFakeClock(endpoint, legacy string) error {
+	v := env(g.now, "CERTPLAN_NOW")
+	if v == "" {
+		return nil
+	}
+	for _, u := range []string{endpoint, legacy} {
+		if !loopbackURL(u) {
+			return fmt.Errorf("--now / CERTPLAN_NOW (%s) fixes the planning clock for the simulator and tests only; refusing to talk to %s with it, which would order by a date that is not today. Unset CERTPLAN_NOW (or drop --now), or point --endpoint and --legacy-endpoint at a simulator on a loopback address", v, u)
+		}
+	}
+	return nil
+}
+
+// loopbackURL reports whether u names a loopback host: an address in
+// 127.0.0.0/8 or ::1, or localhost.
+func loopbackURL(u string) bool {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	host := parsed.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // statePath picks the state file: --state, CERTPLAN_STATE, or

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 
 	"github.com/spf13/cobra"
 
+	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/delivery"
+	"github.com/certplan/certplan/pkg/plan"
 	"github.com/certplan/certplan/pkg/state"
 	"github.com/certplan/certplan/pkg/termsafe"
 )
@@ -25,8 +29,14 @@ func newFetchCmd(g *globals) *cobra.Command {
 		Long: `Download the issued certificate of every certificate in state (or only the
 NAMEs given) into DIR/NAME.pem (DIR/NAME.p7b with --format p7b). Each file is
 written atomically and only when its content changed, so a web server watching
-DIR reloads only for real renewals. Certificates that are not issued yet are
-skipped. The state is read, never written; no lock is taken.
+DIR reloads only for real renewals.
+
+The state says which order is current; CertCentral says what it is now: fetch
+first asks CertCentral about the selected orders (one list call per 1000), so
+an order the state still calls pending that has since been issued, or a
+certificate reissued since, is downloaded. Certificates that are not issued
+yet are skipped. The state is read, never written, and no lock is taken: the
+next plan or apply records what CertCentral said.
 
 Formats: pem_all (certificate, intermediates, root), pem_noroot (certificate and
 intermediates), p7b (PKCS#7 bundle). Files are mode 0644: certificates are public.
@@ -77,7 +87,11 @@ func (g *globals) runFetch(ctx context.Context, b state.Backend, names []string,
 	if err != nil {
 		return err
 	}
-	rep, err := delivery.Fetch(ctx, l.State.Certificates, delivery.Options{
+	certs, err := refreshForFetch(ctx, client, l.State.Certificates, names)
+	if err != nil {
+		return err
+	}
+	rep, err := delivery.Fetch(ctx, certs, delivery.Options{
 		API: client, Dir: dir, Format: fmtv, Names: names,
 		Progress: func(r delivery.Result) { printFetchResult(g, r) },
 	})
@@ -124,4 +138,60 @@ func (g *globals) fetchAfterApply(ctx context.Context, b state.Backend, dir stri
 		return applyErr
 	}
 	return err
+}
+
+// refreshForFetch returns copies of the selected certificates with their
+// current order's status, certificate id and dates as CertCentral reports
+// them now (#12 item 11: fetch trusted the state's status and skipped a
+// renewal CertCentral had issued since). Orders the listing does not return
+// keep the state's view. The state itself is not touched.
+func refreshForFetch(ctx context.Context, api *certcentral.Client, certs map[string]*state.Certificate, names []string) (map[string]*state.Certificate, error) {
+	selected, err := delivery.Select(certs, names)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for _, n := range selected {
+		if c := certs[n]; c != nil && c.OrderID > 0 && !c.Status.Dead() {
+			ids = append(ids, c.OrderID)
+		}
+	}
+	out := make(map[string]*state.Certificate, len(certs))
+	for n, c := range certs {
+		out[n] = c
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	orders, err := api.ListOrders(ctx, certcentral.ListFilter{IDs: slices.Compact(ids)})
+	if err != nil {
+		return nil, fmt.Errorf("ask CertCentral about the orders to fetch: %w", err)
+	}
+	byID := make(map[int64]state.OrderFacts, len(orders))
+	for i := range orders {
+		byID[orders[i].ID] = plan.FactsFromOrder(&orders[i])
+	}
+	for _, n := range selected {
+		c := certs[n]
+		if c == nil {
+			continue
+		}
+		f, ok := byID[c.OrderID]
+		if !ok {
+			continue
+		}
+		cp := *c
+		if f.Status != "" {
+			cp.Status = f.Status
+		}
+		if f.CertificateID != 0 {
+			cp.CertificateID = f.CertificateID
+		}
+		if f.ValidTill != "" {
+			cp.ValidTill = f.ValidTill
+		}
+		out[n] = &cp
+	}
+	return out, nil
 }

@@ -31,6 +31,8 @@ type globals struct {
 	// the default (resolved by check).
 	requestTimeout, runTimeout durationFlag
 	start                      time.Time // when the run started, for --timeout
+	// commit is plan's and apply's --commit: the commit planned from.
+	commit string
 
 	// Built once per run, on first use: one client means one rate limiter
 	// for the API key across refresh, apply and --wait.

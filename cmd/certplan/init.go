@@ -62,7 +62,9 @@ func initStateKind(flag string) string {
 }
 
 func runInit(g *globals, dir string, force bool, stateKind string) error {
-	opts := scaffold.Options{State: stateKind}
+	// The workflow installs the release that runs init, so that the plan a
+	// pull request shows and the apply after the merge come from it.
+	opts := scaffold.Options{State: stateKind, Version: releaseVersion()}
 	if err := opts.Check(); err != nil {
 		return fmt.Errorf("init --state: %w", err)
 	}
@@ -85,6 +87,13 @@ func runInit(g *globals, dir string, force bool, stateKind string) error {
 		return fmt.Errorf("init %s: %w", dir, err)
 	}
 	fmt.Fprint(g.stdout, nextSteps(dir))
+	if opts.Version == "" {
+		fmt.Fprintf(g.stdout, `  #    This certplan is a development build (%s): the workflow names no release
+  #    yet. Set CERTPLAN_VERSION in %s to the release to install (e.g. v1.2.0).
+`, version, scaffold.WorkflowPath)
+	} else {
+		fmt.Fprintf(g.stdout, "  #    The workflow installs certplan %s (CERTPLAN_VERSION); upgrade it in a pull request.\n", opts.Version)
+	}
 	if opts.State == "postgres" {
 		fmt.Fprint(g.stdout, `  #    The workflow keeps the state in PostgreSQL: also add the secrets
   #    CERTPLAN_STATE_URL (postgres://USER@HOST:5432/DB?sslmode=verify-full, no password)
@@ -111,6 +120,10 @@ Next steps:
   certplan validate certs/
   certplan plan certs/
   # 4. add the repository secret DIGICERT_API_KEY (Settings > Secrets and variables > Actions),
-  #    push, and open a pull request: the plan appears as a comment; merging applies it.
+  #    push, and open a pull request: the plan appears as a comment; merging applies
+  #    what it showed, and a daily run renews.
+  # 5. in CertCentral turn on "Require unique alternative order IDs" (Settings > Preferences >
+  #    Advanced Settings): the state file locks only one machine, and with it on CertCentral
+  #    refuses a second order for one key, so two checkouts applying at once cannot buy twice.
 `
 }

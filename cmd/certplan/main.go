@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
+	"github.com/certplan/certplan/pkg/scaffold"
 	"github.com/certplan/certplan/pkg/termsafe"
 )
 
@@ -25,6 +27,32 @@ const (
 
 // version is set with -ldflags "-X main.version=..." by release builds.
 var version = "dev"
+
+// releaseVersion is the certplan release this binary is, as `go install
+// ...@VERSION` takes it: the -ldflags version, else the module version Go
+// recorded (`go install github.com/certplan/certplan/cmd/certplan@v1.2.0`
+// records v1.2.0); "" for a development build.
+func releaseVersion() string {
+	v := version
+	if v != "" && v[0] >= '0' && v[0] <= '9' {
+		v = "v" + v
+	}
+	if scaffold.ValidVersion(v) {
+		return v
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && scaffold.ValidVersion(bi.Main.Version) {
+		return bi.Main.Version
+	}
+	return ""
+}
+
+// certplanVersion is the version certplan reports: the release, else "dev".
+func certplanVersion() string {
+	if v := releaseVersion(); v != "" {
+		return v
+	}
+	return version
+}
 
 // exitCodeError carries a specific exit code up to main.
 type exitCodeError struct {
@@ -137,7 +165,7 @@ func newVersionCmd(g *globals) *cobra.Command {
 		Example: "  certplan version",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(g.stdout, "certplan %s\n", version)
+			fmt.Fprintf(g.stdout, "certplan %s\n", certplanVersion())
 			return nil
 		},
 	}

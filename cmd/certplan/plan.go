@@ -44,7 +44,8 @@ Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error,
 	fl.StringVar(&f.format, "format", "text", "output format: text, json or markdown")
 	fl.StringVar(&f.out, "out", "", "also save the plan to `FILE`, to apply exactly that plan with certplan apply FILE")
 	fl.BoolVar(&f.refresh, "refresh", true, "ask CertCentral about pending and soon-to-expire orders first")
-	fl.BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 2 when the plan has changes, 0 when none")
+	fl.BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 2 when the plan has changes (orders or moves), 0 when none")
+	fl.StringVar(&g.commit, "commit", "", "the commit the manifests are planned from, shown in the plan (default: $GITHUB_SHA, else $CI_COMMIT_SHA)")
 	return cmd
 }
 
@@ -58,6 +59,7 @@ func runPlan(cmd *cobra.Command, g *globals, f *planFlags, args []string) error 
 		return err
 	}
 	s.Release()
+	s.Plan.SavedAs = f.out
 	if err := render(g.stdout, s.Plan, useColor(g.stdout)); err != nil {
 		return err
 	}
@@ -70,7 +72,7 @@ func runPlan(cmd *cobra.Command, g *globals, f *planFlags, args []string) error 
 	if err := appendStepSummary(s.Plan); err != nil {
 		g.note("Warning", fmt.Sprintf("GITHUB_STEP_SUMMARY: %v", err))
 	}
-	if f.detailedExitcode && s.Plan.HasChanges() {
+	if f.detailedExitcode && (s.Plan.HasChanges() || s.Plan.HasMoves()) {
 		return withCode(exitChanges, nil)
 	}
 	return nil
@@ -123,6 +125,7 @@ func newShowCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			p.SavedAs = args[0]
 			return render(g.stdout, p, useColor(g.stdout))
 		},
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
+	"strings"
 
 	"github.com/certplan/certplan/pkg/plan"
 	"github.com/certplan/certplan/pkg/run"
@@ -33,7 +35,7 @@ func (g *globals) runEnv(b state.Backend) (run.Env, error) {
 		Caps:        caps,
 		LockTimeout: g.lockTimeout,
 		Logger:      log,
-		Version:     version,
+		Version:     certplanVersion(),
 		Note:        g.note,
 	}, nil
 }
@@ -73,6 +75,8 @@ func (g *globals) prepare(ctx context.Context, paths []string, refresh bool, op 
 	if err != nil {
 		return nil, err
 	}
+	env.Partial = partialPlan(paths, manifests)
+	env.Commit = g.commitPlanned()
 	s, err := run.Prepare(ctx, env, manifests, refresh, op)
 	if err != nil {
 		return nil, g.runError(ctx, env.Backend, err)
@@ -136,4 +140,16 @@ func (g *globals) printDiagnostics(ds []spec.Diagnostic) {
 		ev.Str("file", d.Pos.File).Int("line", d.Pos.Line).Int("column", d.Pos.Col).
 			Str("field", d.Path).Msg(d.Message)
 	}
+}
+
+// commitPlanned is the commit the manifests are planned from: --commit, else
+// the CI's (GITHUB_SHA on GitHub Actions, CI_COMMIT_SHA on GitLab), else
+// unknown.
+func (g *globals) commitPlanned() string {
+	for _, v := range []string{g.commit, os.Getenv("GITHUB_SHA"), os.Getenv("CI_COMMIT_SHA")} {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"text/tabwriter"
 
@@ -24,9 +25,10 @@ commands read it and make deliberate repairs. None of them talks to CertCentral
 except set-order, and none ever cancels or revokes anything.`,
 		Example: `  certplan state list
   certplan state show shop-frontend
-  certplan state rm old-frontend`,
+  certplan state rm old-frontend
+  certplan state mv shop-frontend shop`,
 	}
-	cmd.AddCommand(newStateListCmd(g), newStateShowCmd(g), newStateRmCmd(g), newStateSetOrderCmd(g), newStateMigrateCmd(g))
+	cmd.AddCommand(newStateListCmd(g), newStateShowCmd(g), newStateRmCmd(g), newStateMvCmd(g), newStateSetOrderCmd(g), newStateMigrateCmd(g))
 	return cmd
 }
 
@@ -112,23 +114,79 @@ order for it.`,
 	}
 }
 
-func newStateSetOrderCmd(g *globals) *cobra.Command {
+func newStateMvCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "set-order NAME ORDER_ID",
-		Short: "Point a certificate at an existing order (resolves an unknown outcome)",
-		Long: `Read ORDER_ID from CertCentral and make it NAME's current order; the previous
-order moves to history. Use it after a legacy v1 submission whose outcome was
-unknown, once you have found the order in CertCentral.`,
-		Example: "  certplan state set-order legacy-www 1234567",
+		Use:   "mv OLD NEW",
+		Short: "Rename a certificate in state (after renaming its manifest; nothing is ordered)",
+		Long: `Move the state's entry OLD to NEW: its orders, history and key stay as they
+are, so renaming a manifest's metadata.name does not buy a new certificate.
+Nothing is sent to CertCentral. NEW must not be in state, and an interrupted
+apply of either name must be finished first (run apply).
+
+To make the rename reviewable in the pull request that makes it, list the old
+name in the manifest instead (metadata.previousNames: [OLD]): plan then shows
+the move and apply records it.`,
+		Example: "  certplan state mv shop-frontend shop",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.adopt(cmd.Context(), args[0], args[1], "state set-order", false)
+			if !validName(args[1]) {
+				return fmt.Errorf("NEW %q is not a certificate name: lower-case letters, digits and dashes, 1 to 63 characters, starting and ending with a letter or digit", args[1])
+			}
+			b, err := g.openState(nil)
+			if err != nil {
+				return err
+			}
+			env, err := g.runEnv(b)
+			if err != nil {
+				return err
+			}
+			msg, err := run.Move(cmd.Context(), env, args[0], args[1])
+			if err != nil {
+				return g.runError(cmd.Context(), env.Backend, err)
+			}
+			fmt.Fprintln(g.stdout, msg)
+			return nil
 		},
 	}
 }
 
+// nameRE is metadata.name's pattern (schemas/manifest.schema.json).
+var nameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+func validName(s string) bool { return nameRE.MatchString(s) }
+
+func newStateSetOrderCmd(g *globals) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "set-order NAME ORDER_ID",
+		Short: "Point a certificate at an existing order (resolves an unknown outcome)",
+		Long: `Read ORDER_ID from CertCentral and make it NAME's current order; the previous
+order moves to history. Use it after a legacy v1 submission whose outcome was
+unknown, once you have found the order in CertCentral.
+
+` + adoptChecks,
+		Example: "  certplan state set-order legacy-www 1234567",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.adopt(cmd.Context(), args[0], args[1], "state set-order", false, force)
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "adopt the order even if it is tracked under another name, of another product or for other names than the manifest's")
+	return cmd
+}
+
+// adoptChecks is what import and state set-order check, for their help.
+const adoptChecks = `The order must fit the certificate: it is refused when another name in the
+state already tracks it, when it is of another product than the manifest's
+spec.product, or when its names (common name and SANs) are not the
+manifest's: the first renewal would order the manifest's names and let the
+order's own expire. The manifest is found by NAME in the project (the state's
+directory, else the current one); without one nothing is compared. --force
+adopts it anyway.`
+
 func newImportCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var force bool
+	cmd := &cobra.Command{
 		Use:   "import NAME ORDER_ID",
 		Short: "Adopt an order placed by hand into state (nothing is ordered)",
 		Long: `Read ORDER_ID from CertCentral and record it as NAME's current order, so a
@@ -136,17 +194,22 @@ certificate ordered in the console comes under certplan without a new order.
 Write a manifest named NAME that matches the order. Plan then shows no-op: an
 imported order is renewed when its renewal window opens, and manifest changes
 take effect with that renewal (certplan never re-buys a certificate it did not
-order just because the manifest differs from it). See docs/importing.md.`,
+order just because the manifest differs from it). See docs/importing.md.
+
+` + adoptChecks,
 		Example: "  certplan import shop-frontend 1234567",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.adopt(cmd.Context(), args[0], args[1], "import", true)
+			return g.adopt(cmd.Context(), args[0], args[1], "import", true, force)
 		},
 	}
+	cmd.Flags().BoolVar(&force, "force", false, "adopt the order even if it is tracked under another name, of another product or for other names than the manifest's")
+	return cmd
 }
 
-// adopt reads an order and makes it NAME's current order.
-func (g *globals) adopt(ctx context.Context, name, idText, op string, mustBeNew bool) error {
+// adopt reads an order and makes it NAME's current order, after checking
+// that it fits NAME's manifest (unless force).
+func (g *globals) adopt(ctx context.Context, name, idText, op string, mustBeNew, force bool) error {
 	id, err := strconv.ParseInt(idText, 10, 64)
 	if err != nil || id <= 0 {
 		return fmt.Errorf("ORDER_ID %q: want a CertCentral order number", idText)
@@ -163,9 +226,17 @@ func (g *globals) adopt(ctx context.Context, name, idText, op string, mustBeNew 
 	if err != nil {
 		return err
 	}
+	if !force {
+		if err := g.checkAdoption(ctx, name, order); err != nil {
+			return err
+		}
+	}
 	return g.mutateState(ctx, op, name, func(st *state.State) (string, error) {
 		if _, exists := st.Certificates[name]; exists && mustBeNew {
 			return "", fmt.Errorf("%q is already in state: use `certplan state set-order %s %d` to replace its order", name, name, id)
+		}
+		if other := trackedBy(st, id, name); other != "" && !force {
+			return "", fmt.Errorf("order %d is already tracked as %s: two certificates on one order would renew it twice. `certplan state rm %s` first if that entry is wrong, or --force", id, other, other)
 		}
 		if err := st.SetOrder(name, apply.FactsFromOrder(order), order.Product.NameID, now); err != nil {
 			return "", err

@@ -70,7 +70,7 @@ func TestEveryActionIsHandled(t *testing.T) {
 			if err := RenderMarkdown(&md, p); err != nil {
 				t.Fatalf("markdown: %v", err)
 			}
-			if want := "| " + a.Symbol() + " " + a.String() + " |"; !strings.Contains(md.String(), want) {
+			if want := "<td nowrap>" + a.Symbol() + " " + a.String() + "</td>"; !strings.Contains(md.String(), want) {
 				t.Errorf("markdown lacks %q:\n%s", want, md.String())
 			}
 			var js bytes.Buffer

@@ -23,6 +23,7 @@ func Build(in Input) *Plan {
 		Serial:          st.Serial,
 		Backend:         in.Backend,
 		PlannedAt:       in.Now.UTC(),
+		Commit:          in.Commit,
 		Changes:         make([]Change, 0, len(in.Certificates)),
 		Orphaned:        []string{},
 		Drift:           []Drift{},
@@ -48,24 +49,66 @@ func Build(in Input) *Plan {
 	declared := make(map[string]bool, len(certs))
 	for _, c := range certs {
 		declared[c.Name] = true
+	}
+	moves := plannedMoves(certs, st, in.Pending, declared)
+	for _, c := range certs {
 		var pending *state.Record
 		if r, ok := in.Pending[c.Name]; ok {
 			pending = &r
 		}
-		ch, drift := pl.plan(c, st.Certificates[c.Name], pending)
+		cur := st.Certificates[c.Name]
+		from := moves[c.Name]
+		if from != "" {
+			cur = st.Certificates[from]
+			declared[from] = true // moved, not orphaned
+		}
+		ch, drift := pl.plan(c, cur, pending)
+		ch.MovedFrom = from
 		p.Changes = append(p.Changes, ch)
 		p.Drift = append(p.Drift, drift...)
 		p.Summary.add(&ch)
 	}
 	for name := range st.Certificates {
-		if !declared[name] {
-			p.Orphaned = append(p.Orphaned, name)
+		if declared[name] {
+			continue
 		}
+		if in.Partial {
+			p.Unplanned++
+			continue
+		}
+		p.Orphaned = append(p.Orphaned, name)
 	}
+	p.Partial = in.Partial
 	sort.Strings(p.Orphaned)
 	p.Summary.Orphaned = len(p.Orphaned)
 	p.Drift = append(p.Drift, interruptedWithoutManifest(in.Pending, declared)...)
 	return p
+}
+
+// plannedMoves maps a certificate's name to the previous name (from
+// metadata.previousNames) whose state entry it takes over: the first one the
+// state tracks, when the state has no entry of the new name, no manifest
+// declares the old one, and no interrupted apply of either name is open (a
+// journaled intent is resumed under the name it was made for; the move
+// waits until that apply is finished).
+func plannedMoves(certs []*spec.Certificate, st *state.State, pending map[string]state.Record, declared map[string]bool) map[string]string {
+	moves := map[string]string{}
+	for _, c := range certs {
+		if len(c.PreviousNames) == 0 || st.Certificates[c.Name] != nil {
+			continue
+		}
+		if _, ok := pending[c.Name]; ok {
+			continue
+		}
+		for _, old := range c.PreviousNames {
+			_, interrupted := pending[old]
+			if st.Certificates[old] != nil && !declared[old] && !interrupted {
+				moves[c.Name] = old
+				break
+			}
+		}
+	}
+	return moves
 }
 
 // interruptedWithoutManifest reports interrupted orders whose manifest is
@@ -128,8 +171,23 @@ func (pl planner) given(c *spec.Certificate, cur *state.Certificate, pending *st
 		return g, nil
 	}
 	var drift []Drift
-	g.order, drift = pl.observe(c.Name, cur, autoReissue(c.Order))
+	g.order, drift = pl.observe(c.Name, cur, autoReissue(c.Order), ownRenewalKeys(c, g.specDigest, cur))
 	return g, drift
+}
+
+// ownRenewalKeys are the alternative_order_ids certplan would derive for a
+// renewal of cur's order: from the manifest as it is here, and from the
+// manifest as it was when the state recorded the order (another branch may
+// not have the change this one plans). Legacy orders have none.
+func ownRenewalKeys(c *spec.Certificate, specDigest string, cur *state.Certificate) []string {
+	if cur.OrderID == 0 || c.Product.IsLegacy() {
+		return nil
+	}
+	keys := []string{key(c.Name, c.Product, specDigest, cur.OrderID)}
+	if cur.SpecDigest != "" && cur.Product != "" {
+		keys = append(keys, key(c.Name, spec.Product(cur.Product), cur.SpecDigest, cur.OrderID))
+	}
+	return keys
 }
 
 // change derives the planned change from a decision: the action fixes the
@@ -213,6 +271,9 @@ func costOf(g given, d decision, ch *Change) (*Billing, *Validity) {
 	case ActionCreate, ActionRenew:
 		plan, _ := planLength(c.Product, ch.Request, g.now)
 		b := &Billing{Kind: BillingNewOrder, Plan: plan}
+		if pm, ok := ch.Request["payment_method"].(string); ok {
+			b.PaymentMethod = pm
+		}
 		if ch.Action == ActionRenew {
 			b.OrderID = ch.RenewalOfOrderID
 		}
@@ -231,7 +292,9 @@ func costOf(g given, d decision, ch *Change) (*Billing, *Validity) {
 		}
 		return b, reissuedCertificate(g.caps, g.now, end)
 	case ActionNoOp:
-		if d.blocked || g.current == nil || g.interrupted != nil || !hasPlans(g) || !issuedOrExpired(g) {
+		// What an issued order is paid through, for every product: a
+		// reviewer sees when the next purchase falls due.
+		if d.blocked || g.current == nil || g.interrupted != nil || !issuedOrExpired(g) {
 			return nil, nil
 		}
 		if _, date, known := orderEnd(g); known {

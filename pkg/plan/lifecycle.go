@@ -296,7 +296,8 @@ func planPhrase(plan string) string {
 }
 
 // BillingPhrase says what a change costs, for people: "new order, 1-year
-// plan", "reissue on order 9, paid through 2027-06-30", "reissue on order 9,
+// plan, paid by balance", "new order renewing order 8, 1-year plan, paid by
+// card", "reissue on order 9, paid through 2027-06-30", "reissue on order 9,
 // paid through 2027-06-30; 1 added name billed pro rata (v2.example.com)",
 // and for a no-op "order 9, paid through 2027-06-30".
 // "" when the change has no billing.
@@ -308,8 +309,14 @@ func BillingPhrase(c *Change) string {
 	switch b.Kind {
 	case BillingNewOrder:
 		s := "new order"
+		if b.OrderID != 0 {
+			s += sprintf(" renewing order %d", b.OrderID)
+		}
 		if p := planPhrase(b.Plan); p != "" {
 			s += ", " + p
+		}
+		if b.PaymentMethod != "" {
+			s += ", paid by " + b.PaymentMethod
 		}
 		return s
 	case BillingFree, BillingProRata:

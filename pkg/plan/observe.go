@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"slices"
 	"time"
 
 	"github.com/certplan/certplan/pkg/state"
@@ -15,6 +16,11 @@ type observed struct {
 	since          *time.Time
 	renewedOutside bool  // renewed by an order certplan does not know
 	renewedBy      int64 // that order, when the API names it
+	// renewedByCertplan is the renewal of the current order that another
+	// state placed: the order's alternative_order_id is the key certplan
+	// derives for this certificate's renewal of the current order, so the
+	// state planned from is behind (a branch behind main). 0 otherwise.
+	renewedByCertplan int64
 	// reissued is set when refresh found another certificate on the same
 	// order (a reissue certplan did not make: CertCentral's auto_reissue,
 	// or the console).
@@ -30,8 +36,10 @@ type reissueSeen struct {
 // observe merges the state record with the refreshed facts of its order and
 // reports what changed outside certplan as drift.
 // autoReissue says the manifest sets auto_reissue: 1, so that a certificate
-// CertCentral reissued is expected rather than drift.
-func (pl planner) observe(name string, cur *state.Certificate, autoReissue bool) (observed, []Drift) {
+// CertCentral reissued is expected rather than drift. ownKeys are the keys
+// certplan would derive for a renewal of the current order: a renewal
+// carrying one of them was placed by certplan from another copy of the state.
+func (pl planner) observe(name string, cur *state.Certificate, autoReissue bool, ownKeys []string) (observed, []Drift) {
 	obs := observed{
 		status:         cur.Status,
 		validTill:      cur.ValidTill,
@@ -100,6 +108,12 @@ func (pl planner) observe(name string, cur *state.Certificate, autoReissue bool)
 	}
 	if v := fact.OrderValidTill; v != "" {
 		obs.orderValidTill = v
+	}
+	if fact.IsRenewed && fact.RenewedOrderID != 0 && !pl.known[fact.RenewedOrderID] {
+		if by, ok := pl.facts[fact.RenewedOrderID]; ok && by.AlternativeOrderID != "" && slices.Contains(ownKeys, by.AlternativeOrderID) {
+			obs.renewedByCertplan = fact.RenewedOrderID
+			return obs, drift
+		}
 	}
 	if fact.IsRenewed && !pl.known[fact.RenewedOrderID] {
 		obs.renewedOutside = true

@@ -44,6 +44,14 @@ type Input struct {
 	// Backend is the state planned against (kind and display name, never a
 	// password), recorded in the plan so that `apply PLANFILE` finds it.
 	Backend *state.BackendInfo
+	// Commit is the version-control commit the manifests were planned
+	// from (--commit, GITHUB_SHA or CI_COMMIT_SHA); "" when unknown.
+	Commit string
+	// Partial says that only some of the project's manifests were loaded
+	// (`certplan plan certs/shop.yaml`): certificates of the state that no
+	// loaded manifest declares are then counted as not planned, never
+	// reported as orphans (their manifests may well exist).
+	Partial bool
 }
 
 // Plan is the result of planning.
@@ -60,14 +68,26 @@ type Plan struct {
 	// file when it changed.
 	JournalPosition string    `json:"journal_position,omitempty"`
 	PlannedAt       time.Time `json:"planned_at"`
-	Summary         Summary   `json:"summary"`
+	// Commit is the commit the manifests were planned from ("" unknown).
+	Commit  string  `json:"commit,omitempty"`
+	Summary Summary `json:"summary"`
 	// Changes has one entry per manifest certificate, in name order, no-ops included.
 	Changes []Change `json:"changes"`
-	// Orphaned lists names in state that no manifest declares; they are left alone.
+	// Orphaned lists names in state that no manifest declares; they are left
+	// alone. Empty when the plan is partial.
 	Orphaned []string `json:"orphaned"`
+	// Partial marks a plan of some of the project's manifests only (paths
+	// naming files): Unplanned then counts the state's certificates no
+	// loaded manifest declares, which are not called orphans.
+	Partial   bool `json:"partial,omitempty"`
+	Unplanned int  `json:"unplanned,omitempty"`
 	// Drift lists what changed outside certplan, as seen by refresh.
 	Drift           []Drift           `json:"drift"`
 	ManifestDigests map[string]string `json:"manifest_digests,omitempty"`
+
+	// SavedAs is the plan file this plan was saved to (`plan --out`), for
+	// renderers to name; never written.
+	SavedAs string `json:"-"`
 }
 
 // Summary counts the actions of a plan.
@@ -87,6 +107,10 @@ type Summary struct {
 	// ProRata counts the reissues that add names, billed pro rata on their
 	// order.
 	ProRata int `json:"pro_rata"`
+	// Moved counts the changes that rename a certificate in the state
+	// (metadata.previousNames); apply records them, ordering nothing for
+	// the move itself.
+	Moved int `json:"moved,omitempty"`
 }
 
 // Change is the planned action for one manifest certificate.
@@ -132,6 +156,11 @@ type Change struct {
 	Destructive bool `json:"destructive,omitempty"`
 	// NextCertificate is the expected validity of the certificate the change would issue.
 	NextCertificate *Validity `json:"next_certificate,omitempty"`
+	// MovedFrom is the name the state tracks this certificate by, which
+	// the manifest lists in metadata.previousNames: apply renames the
+	// state's entry to Name (before ordering anything), and the change is
+	// planned against that entry.
+	MovedFrom string `json:"moved_from,omitempty"`
 }
 
 // BillingKind is how a change is paid for.
@@ -159,6 +188,9 @@ type Billing struct {
 	Plan string `json:"plan,omitempty"`
 	// AddedNames are the names billed pro rata.
 	AddedNames []string `json:"added_names,omitempty"`
+	// PaymentMethod is how a new order is paid (the body's payment_method:
+	// balance, card, profile); "" when the body does not say.
+	PaymentMethod string `json:"payment_method,omitempty"`
 }
 
 // Validity is a certificate's expected validity period.
@@ -208,6 +240,16 @@ func (p *Plan) ToApply() []Change {
 	return out
 }
 
+// HasMoves reports whether apply would rename any certificate in the state.
+func (p *Plan) HasMoves() bool {
+	for i := range p.Changes {
+		if p.Changes[i].MovedFrom != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // HasChanges reports whether apply would act on any change (see Change.Applies).
 func (p *Plan) HasChanges() bool {
 	for i := range p.Changes {
@@ -221,6 +263,9 @@ func (p *Plan) HasChanges() bool {
 // add counts one change. An action the summary does not know is counted
 // nowhere (never as a no-op); renderers refuse such a plan.
 func (s *Summary) add(c *Change) {
+	if c.MovedFrom != "" {
+		s.Moved++
+	}
 	switch c.Action {
 	case ActionCreate:
 		s.Create++

@@ -43,6 +43,7 @@ const (
 	ReasonImportedOrder     ReasonCode = "imported_order"      // the order was imported; the manifest is taken to describe it
 	ReasonNonShapingChanged ReasonCode = "non_shaping_changed" // only fields that do not shape the certificate changed
 	ReasonUnhandledStatus   ReasonCode = "unhandled_status"    // the order has a status certplan does not act on
+	ReasonStateBehind       ReasonCode = "state_behind"        // certplan renewed the order from a newer state (main): rebase
 	// no-op notes, products with plans
 	ReasonReissuedByCertCentral ReasonCode = "reissued_by_certcentral" // auto_reissue: 1 and refresh found a new certificate on the order
 	ReasonAutoReissueExpected   ReasonCode = "auto_reissue_expected"   // auto_reissue: 1 and the certificate is due: CertCentral reissues it
@@ -55,6 +56,8 @@ const (
 	ReasonInterruptedWithoutKey     ReasonCode = "interrupted_without_key"         // the interrupted intent has no alternative_order_id
 	ReasonInterruptedWithoutRequest ReasonCode = "interrupted_without_request"     // the manifest changed and the journal has no body
 	ReasonInterruptedWithoutSecret  ReasonCode = "interrupted_without_secret"      // the journaled body needs a secret the manifest dropped
+	ReasonNotReviewed               ReasonCode = "not_reviewed"                    // apply --reviewed: the reviewed plan did not show this order
+	ReasonHeldBack                  ReasonCode = "held_back"                       // apply --only: this run does not place this action
 )
 
 // Reason is one cause of a change: a stable code and the sentence shown to people.

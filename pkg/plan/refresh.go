@@ -78,45 +78,80 @@ func Refresh(ctx context.Context, l OrderLister, st *state.State, certs []*spec.
 	if st == nil {
 		return facts, stats, nil
 	}
-	ids := selectForRefresh(st, certs)
-	for len(ids) > 0 {
-		n := min(len(ids), refreshChunk)
-		chunk := ids[:n]
-		ids = ids[n:]
-		asked := make(map[int64]bool, n)
-		for _, id := range chunk {
-			asked[id] = true
-		}
-		stats.Calls++
-		orders, err := l.ListOrders(ctx, certcentral.ListFilter{IDs: chunk})
-		if err != nil {
-			return nil, stats, fmt.Errorf("list %d tracked orders (ids %d..%d): %w", n, chunk[0], chunk[n-1], err)
-		}
-		for i := range orders {
-			if o := &orders[i]; asked[o.ID] {
-				facts[o.ID] = FactsFromOrder(o)
+	// fetch lists ids in chunks and reads any id a listing did not return
+	// with order info.
+	fetch := func(ids []int64) error {
+		for len(ids) > 0 {
+			n := min(len(ids), refreshChunk)
+			chunk := ids[:n]
+			ids = ids[n:]
+			asked := make(map[int64]bool, n)
+			for _, id := range chunk {
+				asked[id] = true
+			}
+			stats.Calls++
+			orders, err := l.ListOrders(ctx, certcentral.ListFilter{IDs: chunk})
+			if err != nil {
+				return fmt.Errorf("list %d tracked orders (ids %d..%d): %w", n, chunk[0], chunk[n-1], err)
+			}
+			for i := range orders {
+				if o := &orders[i]; asked[o.ID] {
+					facts[o.ID] = FactsFromOrder(o)
+				}
+			}
+			for _, id := range chunk {
+				if _, ok := facts[id]; ok {
+					continue
+				}
+				stats.Lookups++
+				o, err := l.OrderInfo(ctx, id)
+				switch {
+				case certcentral.IsNotFound(err):
+					stats.Unseen = append(stats.Unseen, id)
+				case err != nil:
+					return fmt.Errorf("order %d, which the listing did not return: %w", id, err)
+				case o.ID != id:
+					return fmt.Errorf("order %d, which the listing did not return: order info answered with order %d", id, o.ID)
+				default:
+					facts[id] = FactsFromOrder(o)
+				}
 			}
 		}
-		for _, id := range chunk {
-			if _, ok := facts[id]; ok {
-				continue
-			}
-			stats.Lookups++
-			o, err := l.OrderInfo(ctx, id)
-			switch {
-			case certcentral.IsNotFound(err):
-				stats.Unseen = append(stats.Unseen, id)
-			case err != nil:
-				return nil, stats, fmt.Errorf("order %d, which the listing did not return: %w", id, err)
-			case o.ID != id:
-				return nil, stats, fmt.Errorf("order %d, which the listing did not return: order info answered with order %d", id, o.ID)
-			default:
-				facts[id] = FactsFromOrder(o)
-			}
+		return nil
+	}
+	if err := fetch(selectForRefresh(st, certs)); err != nil {
+		return nil, stats, err
+	}
+	// A tracked order renewed by an order the state does not know: read
+	// that renewal too, so that plan can tell certplan's own renewal made
+	// from a newer copy of the state (its key, on a branch behind main)
+	// from one placed in the console. Usually there is none: no call.
+	if renewals := unknownRenewals(st, facts); len(renewals) > 0 {
+		if err := fetch(renewals); err != nil {
+			return nil, stats, err
 		}
 	}
 	stats.Orders = len(facts)
 	return facts, stats, nil
+}
+
+// unknownRenewals are the renewed_order_ids of refreshed orders that the
+// state does not know, sorted.
+func unknownRenewals(st *state.State, facts map[int64]state.OrderFacts) []int64 {
+	var known map[int64]bool
+	out := map[int64]bool{}
+	for _, f := range facts {
+		if !f.IsRenewed || f.RenewedOrderID <= 0 {
+			continue
+		}
+		if known == nil {
+			known = knownOrderIDs(st)
+		}
+		if !known[f.RenewedOrderID] {
+			out[f.RenewedOrderID] = true
+		}
+	}
+	return sortedIDs(out)
 }
 
 // selectForRefresh returns the tracked orders of declared certificates that

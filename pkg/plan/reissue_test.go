@@ -146,13 +146,13 @@ func TestBuildDestructiveReissue(t *testing.T) {
 func TestBuildBilling(t *testing.T) {
 	// create: a 1-year plan, the first certificate capped at 199 days.
 	_, ch := planOne(t, tlsCert("a"), nil, nil, nil)
-	if diff := cmp.Diff(&Billing{Kind: BillingNewOrder, Plan: "1 year"}, ch.Billing); diff != "" {
+	if diff := cmp.Diff(&Billing{Kind: BillingNewOrder, Plan: "1 year", PaymentMethod: "balance"}, ch.Billing); diff != "" {
 		t.Errorf("create billing (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(&Validity{ValidFrom: "2026-11-23", ValidTill: "2027-06-10", Days: 199}, ch.NextCertificate); diff != "" {
 		t.Errorf("create next certificate (-want +got):\n%s", diff)
 	}
-	if got := BillingPhrase(&ch); got != "new order, 1-year plan" {
+	if got := BillingPhrase(&ch); got != "new order, 1-year plan, paid by balance" {
 		t.Errorf("phrase %q", got)
 	}
 	// A short cert_validity wins.
@@ -165,23 +165,27 @@ func TestBuildBilling(t *testing.T) {
 	pc := privateCert("c")
 	setPath("order_validity", map[string]any{"years": 2})(pc.Order)
 	_, ch = planOne(t, pc, applied(t, pc, 9, "2026-12-01"), nil, nil)
-	if diff := cmp.Diff(&Billing{Kind: BillingNewOrder, OrderID: 9, Plan: "2 years"}, ch.Billing); diff != "" {
+	if diff := cmp.Diff(&Billing{Kind: BillingNewOrder, OrderID: 9, Plan: "2 years", PaymentMethod: "balance"}, ch.Billing); diff != "" {
 		t.Errorf("renew billing (-want +got):\n%s", diff)
 	}
 	if ch.NextCertificate == nil || ch.NextCertificate.ValidTill != "2028-11-23" {
 		t.Errorf("renew next certificate %+v", ch.NextCertificate)
 	}
-	if got := BillingPhrase(&ch); got != "new order, 2-year plan" {
+	// A renewal names the order it renews, the plan and the payment (#12 item 5).
+	if got := BillingPhrase(&ch); got != "new order renewing order 9, 2-year plan, paid by balance" {
 		t.Errorf("phrase %q", got)
 	}
-	// no-op of Secure Site: paid through; of private SSL: nothing to say.
+	// no-op of Secure Site: paid through; of private SSL too, by its order's
+	// end (#12 item 5: no-ops say "paid through DATE").
 	tc := tlsCert("d")
 	cur := applied(t, tc, 9, "2027-03-01")
 	cur.OrderValidTill = "2027-10-10"
 	if _, ch = planOne(t, tc, cur, nil, nil); ch.Action != ActionNoOp || ch.Billing == nil || ch.Billing.PaidThrough != "2027-10-10" || ch.Billing.Kind != BillingFree {
 		t.Errorf("no-op %+v", ch)
 	}
-	if _, ch = planOne(t, pc, applied(t, pc, 9, "2027-10-10"), nil, nil); ch.Billing != nil {
+	pcur := applied(t, pc, 9, "2027-10-10")
+	pcur.OrderValidTill = "2027-10-10"
+	if _, ch = planOne(t, pc, pcur, nil, nil); ch.Billing == nil || ch.Billing.PaidThrough != "2027-10-10" || BillingPhrase(&ch) != "order 9, paid through 2027-10-10" {
 		t.Errorf("private no-op billing %+v", ch.Billing)
 	}
 	// pending: nothing to say either.

@@ -19,19 +19,30 @@ const (
 )
 
 // RenderMarkdown writes the plan for a pull-request comment or a GitHub step
-// summary: the marker, the summary line, drift, a table of changes (and of
-// unchanged certificates with notes), orphans, and <details> blocks with the
-// diffs. However large the plan, the output stays under MarkdownLimit: table
-// rows, list items and details that do not fit are left out and counted, and
-// the summary line and table header are always present.
+// summary: the marker, the summary line, when and from what it was planned,
+// drift, a table of changes (and of unchanged certificates with notes),
+// moves, orphans, the other unchanged certificates (collapsed), and
+// <details> blocks with the diffs. However large the plan, the output stays
+// under MarkdownLimit: table rows, list items and details that do not fit are
+// left out and counted, and the summary line and table header are always
+// present.
+//
+// The table is HTML, not a pipe table: its action and certificate cells are
+// <td nowrap> (the product under the name), so that at a comment's width
+// (about 780 px) they stay on one line and only the purchase and reasons
+// wrap; names stay exactly as typed, so that they can be copied into a
+// command.
 func RenderMarkdown(w io.Writer, p *Plan) error {
 	if err := checkActions(p); err != nil {
 		return fmt.Errorf("render plan: %w", err)
 	}
-	m := mdWriter{limit: MarkdownLimit - markdownReserve}
-	head := MarkdownMarker + "\n### certplan plan\n\n" + SummaryLine(p) + "\n"
+	m := mdWriter{limit: MarkdownLimit - markdownReserve, planFile: p.SavedAs}
+	head := MarkdownMarker + "\n### certplan plan\n\n" + SummaryLine(p) + "\n\n" + mdInline(PlannedLine(p)) + "\n"
 	if b := BlockedLine(p); b != "" {
 		head += "\n**" + b + "**\n"
+	}
+	if n := UniqueIDsNote(p); n != "" {
+		head += "\n> " + mdInline(n) + "\n"
 	}
 	m.always(head)
 
@@ -44,22 +55,56 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 		m.omitted(len(p.Drift)-shown, "drift entry", "drift entries")
 	}
 
-	var rows []*Change
+	var rows, quiet []*Change
 	for i := range p.Changes {
 		if noteworthy(&p.Changes[i]) {
 			rows = append(rows, &p.Changes[i])
+		} else {
+			quiet = append(quiet, &p.Changes[i])
 		}
 	}
 	if len(rows) > 0 {
-		m.always("\n| Name | Product | Action | Cost | Reasons |\n| --- | --- | --- | --- | --- |\n")
+		m.always("\n<table>\n<thead><tr><th>Action</th><th>Certificate</th><th>Purchase and reasons</th></tr></thead>\n<tbody>\n")
 		shown := m.each(len(rows), 75, func(i int) string { return tableRow(rows[i]) })
+		m.always("</tbody>\n</table>\n")
 		m.omitted(len(rows)-shown, "table row", "table rows")
+	}
+
+	var moved []*Change
+	for _, c := range rows {
+		if c.MovedFrom != "" {
+			moved = append(moved, c)
+		}
+	}
+	if len(moved) > 0 {
+		m.always("\n**Moved in the state** (`metadata.previousNames`; apply renames the entry, the move orders nothing)\n\n")
+		shown := m.each(len(moved), 78, func(i int) string {
+			return "- `" + moved[i].MovedFrom + "` → `" + moved[i].Name + "`\n"
+		})
+		m.omitted(len(moved)-shown, "move", "moves")
 	}
 
 	if len(p.Orphaned) > 0 {
 		m.always("\n**Orphaned** (in state, in no manifest; left alone, nothing is ever revoked; `certplan state rm NAME` forgets it)\n\n")
 		shown := m.each(len(p.Orphaned), 85, func(i int) string { return "- `" + esc(p.Orphaned[i]) + "`\n" })
 		m.omitted(len(p.Orphaned)-shown, "orphaned name", "orphaned names")
+	}
+	if u := UnplannedLine(p); u != "" {
+		m.always("\n" + mdInline(u) + "\n")
+	}
+
+	if len(quiet) > 0 {
+		m.always(sprintf("\n<details><summary>%d unchanged %s</summary>\n\n", len(quiet), plural(int64(len(quiet)), "certificate")))
+		shown := m.each(len(quiet), 88, func(i int) string {
+			c := quiet[i]
+			line := "- `" + c.Name + "`: " + mdInline(c.Status)
+			if b := BillingPhrase(c); b != "" && !strings.Contains(c.Status, "paid through") {
+				line += "; " + mdInline(b)
+			}
+			return line + "\n"
+		})
+		m.always("\n</details>\n")
+		m.omitted(len(quiet)-shown, "unchanged certificate", "unchanged certificates")
 	}
 
 	var detailed []*Change
@@ -81,6 +126,9 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 type mdWriter struct {
 	b     strings.Builder
 	limit int
+	// planFile is where the full plan was saved, named by the notes about
+	// omitted parts ("" when not saved).
+	planFile string
 }
 
 // always appends text that must appear whatever the budget (headings, notes).
@@ -108,28 +156,49 @@ func (m *mdWriter) omitted(n int, singular, plural string) {
 	if n == 1 {
 		what = singular
 	}
-	if n > 0 {
-		m.always(sprintf("\n_%d more %s omitted to stay under the comment size limit; `certplan show PLANFILE` prints the full plan._\n", n, what))
+	if n == 0 {
+		return
 	}
+	show := "`certplan show PLANFILE` prints the full plan from a plan file (`certplan plan --out PLANFILE`)"
+	if m.planFile != "" {
+		show = "`certplan show " + mdCode(m.planFile) + "` prints the full plan (in CI: from the plan-file artifact linked below)"
+	}
+	m.always(sprintf("\n_%d more %s omitted to stay under the comment size limit; %s._\n", n, what, show))
 }
 
+// tableRow is one <tr> of the changes table: the action; the certificate's
+// name with its product below; what it buys and why. The first two cells
+// are nowrap, and the name and product are <samp> (monospace, and unlike
+// <code> not white-space: break-spaces in GitHub's stylesheet), so that they
+// stay on one line at a comment's width; only the last cell wraps.
 func tableRow(c *Change) string {
 	reasons := strings.Join(messages(c.Reasons), "; ")
 	if c.Action == ActionNoOp && c.Status != "" {
 		reasons = c.Status
 	}
-	action := actionSymbol(c) + " " + actionWord(c)
+	action := htmlText(actionSymbol(c) + " " + actionWord(c))
 	if c.Destructive {
-		action += " **destructive**"
+		action += "<br><strong>destructive</strong>"
 	}
-	cost := ""
-	if b := BillingPhrase(c); b != "" {
-		cost = b
+	name := "<samp>" + htmlText(c.Name) + "</samp>"
+	if c.MovedFrom != "" {
+		name += " ← <samp>" + htmlText(c.MovedFrom) + "</samp>"
+	}
+	name += "<br><sub>" + htmlText(string(c.Product)) + "</sub>"
+	what := ""
+	if b := BillingPhrase(c); b != "" && !(c.Action == ActionNoOp && strings.Contains(reasons, "paid through")) {
 		if l := billingLabel(c); l != "" {
-			cost = l + ": " + b
+			b = l + ": " + b
 		}
+		what = "<strong>" + htmlInline(b) + "</strong>"
 	}
-	return "| `" + c.Name + "` | `" + string(c.Product) + "` | " + action + " | " + mdCell(cost) + " | " + mdCell(reasons) + " |\n"
+	if reasons != "" {
+		if what != "" {
+			what += "<br>"
+		}
+		what += htmlInline(reasons)
+	}
+	return "<tr><td nowrap>" + action + "</td><td nowrap>" + name + "</td><td>" + what + "</td></tr>\n"
 }
 
 // detailsBlock is a collapsible diff of one change that touches CertCentral.
@@ -140,6 +209,12 @@ func detailsBlock(c *Change) string {
 	}
 	if v := c.NextCertificate; v != nil {
 		body.WriteString("  next certificate: " + validityPhrase(v) + "\n")
+	}
+	if b := BillingPhrase(c); b != "" {
+		if l := billingLabel(c); l != "" {
+			b = l + ": " + b
+		}
+		body.WriteString("  purchase: " + b + "\n")
 	}
 	if c.AlternativeOrderID != "" {
 		body.WriteString("  alternative_order_id: " + c.AlternativeOrderID + "\n")
@@ -181,12 +256,6 @@ func codeFence(s string) string {
 	return strings.Repeat("`", max(3, longest+1))
 }
 
-// mdCell makes text safe inside a table cell.
-func mdCell(s string) string {
-	s = strings.NewReplacer("|", `\|`, "\r", " ", "\n", " ").Replace(s)
-	return mdHTML(s)
-}
-
 // mdInline makes text safe on one markdown line.
 func mdInline(s string) string {
 	return mdHTML(strings.NewReplacer("\r", " ", "\n", " ").Replace(s))
@@ -196,4 +265,32 @@ func mdInline(s string) string {
 // workflow commands (esc).
 func mdHTML(s string) string {
 	return esc(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s))
+}
+
+// htmlText escapes text for an HTML block, on one line (markdown is not
+// processed inside HTML blocks, and a blank line would end the block).
+func htmlText(s string) string {
+	return mdHTML(strings.NewReplacer("\r", " ", "\n", " ").Replace(s))
+}
+
+// htmlInline is htmlText that keeps `code` spans as <code> elements.
+func htmlInline(s string) string {
+	parts := strings.Split(s, "`")
+	if len(parts)%2 == 0 { // an unpaired backtick: plain text
+		return htmlText(s)
+	}
+	var b strings.Builder
+	for i, part := range parts {
+		if i%2 == 1 {
+			b.WriteString("<code>" + htmlText(part) + "</code>")
+		} else {
+			b.WriteString(htmlText(part))
+		}
+	}
+	return b.String()
+}
+
+// mdCode makes text safe inside a `code span` (no backticks, one line).
+func mdCode(s string) string {
+	return strings.NewReplacer("`", "'", "\r", " ", "\n", " ").Replace(s)
 }

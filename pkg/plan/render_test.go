@@ -157,8 +157,9 @@ func TestRenderMarkdownHugePlan(t *testing.T) {
 			}
 			wants := []string{
 				"Plan: 10000 to create, 0 to renew, 0 unchanged.",
-				"| Name | Product | Action | Cost | Reasons |",
-				"| `cert-00000` |",
+				"<tr><th>Action</th><th>Certificate</th><th>Purchase and reasons</th></tr>",
+				"<td nowrap><samp>cert-00000</samp><br>",
+				"</tbody>\n</table>\n",
 				"omitted to stay under the comment size limit",
 			}
 			if tt.orphan > 0 {

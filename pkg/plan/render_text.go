@@ -93,6 +93,19 @@ func RenderText(w io.Writer, p *Plan, color bool) error {
 		}
 		t.line()
 	}
+	var moved []*Change
+	for i := range p.Changes {
+		if p.Changes[i].MovedFrom != "" {
+			moved = append(moved, &p.Changes[i])
+		}
+	}
+	if len(moved) > 0 {
+		t.line("Moved in the state (metadata.previousNames; the move orders nothing):")
+		for _, c := range moved {
+			t.line("  ", t.style(ansiYellow, ">"), " ", c.MovedFrom, " -> ", c.Name)
+		}
+		t.line()
+	}
 	if len(p.Drift) > 0 {
 		t.line("Changed outside certplan (drift):")
 		for _, d := range p.Drift {
@@ -107,6 +120,15 @@ func RenderText(w io.Writer, p *Plan, color bool) error {
 		}
 		t.line()
 	}
+	if u := UnplannedLine(p); u != "" {
+		t.line(u)
+		t.line()
+	}
+	if n := UniqueIDsNote(p); n != "" {
+		t.line(n)
+		t.line()
+	}
+	t.line(t.style(ansiDim, PlannedLine(p)))
 	if b := BlockedLine(p); b != "" {
 		t.line(t.style(ansiBold, b))
 	}
@@ -140,6 +162,9 @@ func (t textWriter) change(c *Change) error {
 	}
 	if c.Resuming {
 		detail += ", resuming"
+	}
+	if c.MovedFrom != "" {
+		detail += ", moved from " + esc(c.MovedFrom)
 	}
 	t.line("  ", t.style(t.symbolStyle(sym), sym+" "+esc(c.Name)), " ", verb, " (", detail, ")")
 	for _, r := range c.Reasons {

@@ -16,6 +16,7 @@ import (
 //
 //	resume               an interrupted apply that can be resumed: its action again, same key
 //	blocked              nothing is ordered until a person acts
+//	state behind         certplan renewed the current order from a newer state (main): no-op
 //	new certificate      not in the state: create
 //	replace dead         the current order was rejected, canceled or revoked: create
 //	wait in flight       the current order awaits approval, validation or issuance: no-op
@@ -116,6 +117,7 @@ var planRules = chain{
 	rules: []rule{
 		{"resume", resumeInterrupted},
 		{"blocked", blockedUntilResolved},
+		{"state behind", stateBehind},
 		{"new certificate", newCertificate},
 		{"replace dead", replaceDead},
 		{"wait in flight", waitInFlight},
@@ -174,6 +176,23 @@ func blockedUntilResolved(g given) (decision, bool) {
 			reason(ReasonRenewedOutside, "the current order was renewed outside certplan; nothing is ordered until the renewal is adopted")), true
 	}
 	return pass()
+}
+
+// stateBehind orders nothing for a certificate whose current order certplan
+// already renewed from another copy of the state: a pull-request branch
+// planned against the state it forked from, while main's scheduled apply
+// renewed the order since. The renewal is certplan's own (its
+// alternative_order_id is the key this certificate's renewal derives), so
+// nothing needs adopting and nothing blocks: the branch is behind, and a
+// rebase (or merge of main) brings the state that knows the renewal.
+func stateBehind(g given) (decision, bool) {
+	by := g.order.renewedByCertplan
+	if g.current == nil || by == 0 {
+		return pass()
+	}
+	status := sprintf("renewed by certplan as order %d in a newer state: this branch's state is behind main; rebase (or merge main) to plan against it", by)
+	return decision{action: ActionNoOp, status: status,
+		reasons: []Reason{reason(ReasonStateBehind, "order %d was renewed by certplan as order %d (its alternative_order_id is this certificate's renewal key) in a state newer than this one: rebase onto main", g.current.OrderID, by)}}, true
 }
 
 func blocked(status string, why Reason) decision {

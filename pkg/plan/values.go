@@ -78,6 +78,13 @@ func SummaryLine(p *Plan) string {
 			ordered += s.Count(a)
 		}
 	}
+	moved := ""
+	if s.Moved > 0 {
+		moved = sprintf(", %d moved in the state", s.Moved)
+	}
+	if ordered == 0 && s.Moved > 0 {
+		return sprintf("No orders%s. %d %s up to date.", moved, s.NoOp-s.Blocked, plural(int64(s.NoOp-s.Blocked), "certificate"))
+	}
 	if ordered == 0 {
 		return sprintf("No changes. %d %s up to date.", s.NoOp-s.Blocked, plural(int64(s.NoOp-s.Blocked), "certificate"))
 	}
@@ -89,7 +96,67 @@ func SummaryLine(p *Plan) string {
 		}
 		billed += ")"
 	}
-	return "Plan: " + strings.Join(parts, ", ") + billed + sprintf(", %d unchanged.", s.NoOp)
+	return "Plan: " + strings.Join(parts, ", ") + billed + sprintf(", %d unchanged%s.", s.NoOp, moved)
+}
+
+// PlannedLine says when, from what and against which state the plan was
+// made, for every renderer: "Planned at 2026-11-23 12:00:00 UTC from commit
+// 0123456789ab, against state serial 42 (file certplan.state.json),
+// certplan v1.2.0."
+func PlannedLine(p *Plan) string {
+	s := "Planned at " + p.PlannedAt.UTC().Format("2006-01-02 15:04:05 UTC")
+	if p.Commit != "" {
+		s += " from commit " + shortCommit(p.Commit)
+	}
+	switch {
+	case p.Lineage == "" && p.Serial == 0:
+		s += ", against a new state"
+	default:
+		s += sprintf(", against state serial %d", p.Serial)
+	}
+	if p.Backend != nil {
+		s += " (" + p.Backend.Kind + " " + p.Backend.Name + ")"
+	}
+	if p.CertplanVersion != "" {
+		s += ", certplan " + p.CertplanVersion
+	}
+	return s + "."
+}
+
+// shortCommit abbreviates a full commit hash to 12 characters.
+func shortCommit(c string) string {
+	if len(c) > 12 && strings.Trim(c, "0123456789abcdef") == "" {
+		return c[:12]
+	}
+	return c
+}
+
+// UniqueIDsNote asks, for a plan that buys orders against a state that
+// locks only one machine (a state file), for the account setting that
+// makes CertCentral itself refuse a second order with the same key; ""
+// otherwise.
+func UniqueIDsNote(p *Plan) string {
+	if p.Backend == nil || p.Backend.Kind != "file" || p.Summary.Billed == 0 {
+		return ""
+	}
+	return `Note: a state file locks only the machine it is on. Two checkouts applying at once (a laptop and CI, two pipelines) can each buy these orders unless the CertCentral account setting "Require unique alternative order IDs" is on (Settings > Preferences > Advanced Settings): turn it on, or keep the state in PostgreSQL (docs/postgres.md).`
+}
+
+// UnplannedLine says, for a plan of some manifests only, how many
+// certificates of the state it did not plan; "" otherwise.
+func UnplannedLine(p *Plan) string {
+	if !p.Partial || p.Unplanned == 0 {
+		return ""
+	}
+	return sprintf("Not planned: %d %s in the state %s no manifest among the paths given. Only those manifests were planned, so nothing is called orphaned; plan the project directory (no PATH, or the directory with certplan.yaml) to see orphans.",
+		p.Unplanned, plural(int64(p.Unplanned), "certificate"), pluralVerb(p.Unplanned, "has", "have"))
+}
+
+func pluralVerb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // summaryOrder is AllActions as the summary line names them: what is new,
@@ -120,7 +187,7 @@ func BlockedLine(p *Plan) string {
 // noteworthy reports whether a change is worth listing: anything ordered, and
 // no-ops with something to say (pending, blocked, non-shaping changes).
 func noteworthy(c *Change) bool {
-	return c.Action != ActionNoOp || c.Blocked || len(c.Reasons) > 0
+	return c.Action != ActionNoOp || c.Blocked || len(c.Reasons) > 0 || c.MovedFrom != ""
 }
 
 // actionWord describes a change's action for people.

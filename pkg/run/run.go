@@ -43,6 +43,11 @@ type Env struct {
 	// Note tells a person something that is not an error: kind is "Warning"
 	// or "Note". Nil drops them.
 	Note func(kind, msg string)
+	// Commit is the commit the manifests come from, recorded in plans.
+	Commit string
+	// Partial says the manifests are some of the project's only: the
+	// plan then calls no certificate orphaned (plan.Input.Partial).
+	Partial bool
 }
 
 func (e Env) note(kind, msg string) {
@@ -196,6 +201,8 @@ func (s *Session) Build(manifests *spec.Result) *plan.Plan {
 		ManifestDigests: manifests.FileDigests,
 		Version:         s.env.Version,
 		Backend:         &info,
+		Commit:          s.env.Commit,
+		Partial:         s.env.Partial,
 	})
 	if !s.Loaded.Exists {
 		// No state yet: its lineage is not fixed until the first save, so a
@@ -470,4 +477,93 @@ func idList(ids []int64, most int) string {
 		fmt.Fprintf(&b, "%d", id)
 	}
 	return b.String()
+}
+
+// Rename moves the state's entry from to the name to (`certplan state mv`,
+// and the moves a plan carries from metadata.previousNames). It refuses a
+// missing from, an existing to, and an interrupted apply of either name: a
+// journaled intent is resumed under the name it was made for, so the move
+// waits until apply has finished it.
+func Rename(st *state.State, pending map[string]state.Record, from, to string) error {
+	switch {
+	case from == to:
+		return fmt.Errorf("move %s: the old and the new name are the same", from)
+	case st.Certificates[from] == nil:
+		return fmt.Errorf("move %s to %s: %q is not in state: `certplan state list` shows what is", from, to, from)
+	case st.Certificates[to] != nil:
+		return fmt.Errorf("move %s to %s: %q is already in state (order %d): `certplan state rm %s` first if that entry is obsolete",
+			from, to, to, st.Certificates[to].OrderID, to)
+	}
+	for _, n := range []string{from, to} {
+		if rec, ok := pending[n]; ok {
+			return fmt.Errorf("move %s to %s: an interrupted %s of %s (alternative_order_id %s) is still open: run `certplan apply` to finish it first, then move",
+				from, to, rec.Action, n, rec.AlternativeOrderID)
+		}
+	}
+	st.Certificates[to] = st.Certificates[from]
+	delete(st.Certificates, from)
+	return nil
+}
+
+// Move is `certplan state mv FROM TO`: under the lock, after folding any
+// leftover journal, it renames the entry (Rename) and commits. Unlike
+// Repair's other changes it never closes an interrupted order: it refuses.
+func Move(ctx context.Context, env Env, from, to string) (string, error) {
+	s, err := Lock(ctx, env, "state mv")
+	if err != nil {
+		return "", err
+	}
+	defer s.Release()
+	if err := Fold(ctx, env.Backend); err != nil {
+		return "", err
+	}
+	l, err := Load(ctx, env)
+	if err != nil {
+		return "", err
+	}
+	if err := Rename(l.State, l.Pending, from, to); err != nil {
+		return "", err
+	}
+	if err := env.Backend.Commit(ctx, l); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("Moved %s to %s in state (order %d). Nothing was ordered or changed in CertCentral.", from, to, l.State.Certificates[to].OrderID), nil
+}
+
+// RecordMoves renames the state's entries of the plan's moved changes
+// (metadata.previousNames) under the session's lock, before anything is
+// ordered: the changes were planned against the old entries, and their
+// outcomes are journaled under the new names. It returns the moves made,
+// "OLD -> NEW". The session's Loaded state is the renamed one afterwards.
+func (s *Session) RecordMoves(ctx context.Context) ([]string, error) {
+	var moves []plan.Change
+	for _, c := range s.Plan.Changes {
+		if c.MovedFrom != "" {
+			moves = append(moves, c)
+		}
+	}
+	if len(moves) == 0 {
+		return nil, nil
+	}
+	if err := Fold(ctx, s.env.Backend); err != nil {
+		return nil, err
+	}
+	l, err := Load(ctx, s.env)
+	if err != nil {
+		return nil, err
+	}
+	var done []string
+	for _, c := range moves {
+		if err := Rename(l.State, l.Pending, c.MovedFrom, c.Name); err != nil {
+			return nil, fmt.Errorf("record the planned move: %w", err)
+		}
+		done = append(done, c.MovedFrom+" -> "+c.Name)
+	}
+	if err := s.env.Backend.Commit(ctx, l); err != nil {
+		return nil, err
+	}
+	if s.Loaded, err = Load(ctx, s.env); err != nil {
+		return nil, err
+	}
+	return done, nil
 }

@@ -2,11 +2,13 @@
 // repository: project defaults, one example manifest, the GitHub Actions
 // workflow and a .gitignore for certplan's per-run files.
 //
-// The workflow is the same file as examples/ci/github-actions/certplan.yml; a
+// The workflow is the same file as examples/ci/github-actions/certplan.yml
+// (with the certplan version init writes in place of VersionPlaceholder); a
 // test keeps the two identical.
 package scaffold
 
 import (
+	"bytes"
 	_ "embed" // the scaffold files
 	"errors"
 	"fmt"
@@ -37,15 +39,46 @@ type Options struct {
 	// certplan.state.json committed back to Git, "postgres" for a
 	// PostgreSQL database named by CI secrets, with nothing committed back.
 	State string
+	// Version is the certplan release the workflow installs (e.g.
+	// "v1.2.0"): init passes the version that runs it, so that the plan and
+	// the apply come from the release the user has. "" (a development
+	// build) keeps VersionPlaceholder, which the workflow refuses to
+	// install until the user sets a release.
+	Version string
+}
+
+// VersionPlaceholder is the certplan version the shipped workflows name
+// until `certplan init` (or the user) writes a release.
+const VersionPlaceholder = "vX.Y.Z"
+
+// versionLine is the workflow line that pins the version.
+const versionLine = "  CERTPLAN_VERSION: " + VersionPlaceholder + "\n"
+
+// ValidVersion reports whether v can be installed with `go install
+// ...@v`: a module version such as v1.2.0 or a pseudo-version.
+func ValidVersion(v string) bool {
+	if len(v) < 2 || v[0] != 'v' || v[1] < '0' || v[1] > '9' {
+		return false
+	}
+	for _, r := range v {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '.' || r == '-' || r == '+') {
+			return false
+		}
+	}
+	return true
 }
 
 // Check refuses unknown options.
 func (o Options) Check() error {
 	switch o.State {
 	case "", "file", "postgres":
-		return nil
+	default:
+		return fmt.Errorf("state %q: want file or postgres", o.State)
 	}
-	return fmt.Errorf("state %q: want file or postgres", o.State)
+	if o.Version != "" && !ValidVersion(o.Version) {
+		return fmt.Errorf("version %q: want a module version such as v1.2.0", o.Version)
+	}
+	return nil
 }
 
 // File is one file init writes: Path is slash-separated, relative to the
@@ -75,6 +108,9 @@ func FilesFor(o Options) []File {
 	workflow := workflowYAML
 	if o.State == "postgres" {
 		workflow = workflowPostgresYAML
+	}
+	if ValidVersion(o.Version) {
+		workflow = bytes.Replace(workflow, []byte(versionLine), []byte("  CERTPLAN_VERSION: "+o.Version+"\n"), 1)
 	}
 	files := []File{
 		{Path: "certplan.yaml", Data: defaultsYAML},

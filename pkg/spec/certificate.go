@@ -21,10 +21,13 @@ func (p Pos) String() string {
 
 // Certificate is one validated `kind: Certificate` manifest with its Defaults merged in.
 type Certificate struct {
-	Name        string            `json:"name"`
-	Labels      map[string]string `json:"labels,omitempty"`
-	Product     Product           `json:"product"`
-	RenewBefore time.Duration     `json:"renew_before"`
+	Name   string            `json:"name"`
+	Labels map[string]string `json:"labels,omitempty"`
+	// PreviousNames (metadata.previousNames) are names the state may still
+	// track this certificate by: plan moves such an entry to Name.
+	PreviousNames []string      `json:"previous_names,omitempty"`
+	Product       Product       `json:"product"`
+	RenewBefore   time.Duration `json:"renew_before"`
 	// AllowDestructiveReissue (spec.allowDestructiveReissue) lets the plan
 	// reissue a certificate whose names were removed or changed, after which
 	// DigiCert revokes every earlier certificate of the order within 48–72 h.

@@ -146,6 +146,16 @@ func buildCertificate(root *tree, inst any, csrText string, loc csrLocation) (*C
 			cert.Labels[e.key], _ = e.val.str()
 		}
 	}
+	if prev := root.field("metadata").field("previousNames"); prev != nil {
+		for _, item := range prev.items {
+			if n, ok := item.str(); ok {
+				if n == name {
+					return nil, []Diagnostic{errorAt(item.pos(), "metadata.previousNames", "%q is this certificate's own name: list only names it had before", n)}
+				}
+				cert.PreviousNames = append(cert.PreviousNames, n)
+			}
+		}
+	}
 	if a := spec.field("allowDestructiveReissue"); a != nil {
 		cert.AllowDestructiveReissue = a.value == true
 	}

@@ -290,3 +290,16 @@ func parseManifest(path string, data []byte, aliases *atomic.Int64) loadedFile {
 }
 
 var errNoPaths = errors.New("no manifest paths given")
+
+// IsManifestFile reports whether the YAML file at path holds certplan
+// documents, as Load judges a file it finds while walking a directory: a
+// file that parses and has no document with an apiVersion or kind is some
+// other YAML (a CI pipeline); one that does not parse counts as a manifest.
+func IsManifestFile(path string) bool {
+	lf := loadFile(candidate{path: path}, newRunBudget())
+	return lf.err == nil && !lf.foreign
+}
+
+// IsManifestName reports whether a file name is one Load reads when it
+// walks a directory (*.yaml, *.yml).
+func IsManifestName(name string) bool { return isManifestName(name) }

@@ -169,6 +169,7 @@ func assemble(loaded []loadedFile, v *validator, opts LoadOptions, roots fileRoo
 	}
 	diags = append(diags, mergedDiagnostics(diags, merged, products, defaults)...)
 	sort.Slice(res.Certificates, func(i, j int) bool { return res.Certificates[i].Name < res.Certificates[j].Name })
+	diags = append(diags, previousNameClashes(res.Certificates)...)
 	res.Diagnostics = sortDiagnostics(diags)
 	return res, nil
 }
@@ -307,6 +308,35 @@ func scopeHint(doc *rawDoc, ps []string) string {
 	}
 	them := strings.Join(ps, ", ")
 	return fmt.Sprintf("this Defaults document lists %s in spec.products, whose orders have no such field; take %s out of spec.products, or set the field in Defaults for the products that take it", them, them)
+}
+
+// previousNameClashes refuses a metadata.previousNames entry that another
+// manifest uses as its name, or that two manifests both list: the state's
+// entry of that name could not be moved to one certificate. certs are sorted
+// by name.
+func previousNameClashes(certs []*Certificate) []Diagnostic {
+	byName := make(map[string]*Certificate, len(certs))
+	for _, c := range certs {
+		byName[c.Name] = c
+	}
+	var diags []Diagnostic
+	claimed := map[string]*Certificate{}
+	for _, c := range certs {
+		for _, old := range c.PreviousNames {
+			if other, ok := byName[old]; ok {
+				diags = append(diags, errorAt(c.Pos, "metadata.previousNames",
+					"%q is the name of another certificate (%s): a certificate can only list names no manifest uses any more", old, other.Pos))
+				continue
+			}
+			if other, ok := claimed[old]; ok {
+				diags = append(diags, errorAt(c.Pos, "metadata.previousNames",
+					"%q is also a previous name of %s (%s): only one certificate can take over the state's entry", old, other.Name, other.Pos))
+				continue
+			}
+			claimed[old] = c
+		}
+	}
+	return diags
 }
 
 // duplicateNames reports every Certificate whose metadata.name was already
