@@ -180,6 +180,12 @@ func (s *State) makeCurrent(name string, old, c *Certificate, action Action, fac
 	c.ValidFrom = facts.ValidFrom
 	c.ValidTill = facts.ValidTill
 	c.UpdatedAt = at
+	// Facts without DCV keep what was known of the same order's validation
+	// (a reissue reuses it: reuse periods count from when it was done).
+	c.DCV = facts.DCV.Clone()
+	if c.DCV == nil && old != nil && old.OrderID == facts.OrderID && facts.OrderID != 0 {
+		c.DCV = old.DCV.Clone()
+	}
 
 	if old != nil && sameEntry(old.OrderID, old.CertificateID, facts) {
 		c.Since = old.Since
