@@ -36,6 +36,7 @@ func (s *Server) Approve(orderID int64) error {
 	if o == nil {
 		return fmt.Errorf("approve order %d: no such order", orderID)
 	}
+	s.approveDCV(o, s.clockLocked())
 	if p := o.pendingReissue(); p != nil {
 		if err := s.issueReissue(o, p, s.clockLocked()); err != nil {
 			return fmt.Errorf("approve reissue of order %d: %w", orderID, err)

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/certplan/certplan/pkg/dcv"
 	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/spec"
 )
@@ -28,6 +29,10 @@ type Server struct {
 	close sync.Once
 
 	caps   lifecycle.Caps
+	// resolver asks Options.DNS about DCV records (nil without it);
+	// dcvReuse is the validation reuse table (never nil).
+	resolver *dcv.Resolver
+	dcvReuse lifecycle.Caps
 	events eventQueue // time-driven work: delayed approvals, auto-reissues
 	// dirty is set by changed(): an order changed, so its next event may be earlier.
 	dirty atomic.Bool
@@ -74,6 +79,16 @@ func New(opts Options) (*Server, error) {
 	if err := caps.Validate(); err != nil {
 		return nil, fmt.Errorf("certificate caps: %w", err)
 	}
+	if err := checkDNSOption(opts.DNS); err != nil {
+		return nil, err
+	}
+	reuse := opts.DCVReuse
+	if reuse == nil {
+		reuse = lifecycle.DefaultDCVReuse()
+	}
+	if err := reuse.Validate(); err != nil {
+		return nil, fmt.Errorf("DCV reuse periods: %w", err)
+	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -86,6 +101,11 @@ func New(opts Options) (*Server, error) {
 		stats:   newStats(),
 		st:      newStore(),
 		caps:    caps,
+
+		dcvReuse: reuse,
+	}
+	if opts.DNS != "" {
+		s.resolver = &dcv.Resolver{Server: opts.DNS, Timeout: dcvLookupTimeout}
 	}
 	if opts.StateFile != "" {
 		loaded, ca, err := loadState(opts.StateFile)
