@@ -82,6 +82,7 @@ func RenderText(w io.Writer, p *Plan, color bool) error {
 		for _, c := range notes {
 			sym := actionSymbol(c)
 			t.line("  ", t.style(t.symbolStyle(sym), sym), " ", c.Name, ": ", c.Status)
+			t.dcv(c, true)
 		}
 		t.line()
 	}
@@ -146,6 +147,7 @@ func (t textWriter) change(c *Change) error {
 	if v := c.NextCertificate; v != nil {
 		t.line("      next certificate: ", validityPhrase(v))
 	}
+	t.dcv(c, false)
 	if c.AlternativeOrderID != "" {
 		t.line("      alternative_order_id = ", jsonText(c.AlternativeOrderID))
 	} else if c.Product.IsLegacy() {

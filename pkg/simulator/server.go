@@ -28,12 +28,12 @@ type Server struct {
 	ca    *ca
 	close sync.Once
 
-	caps   lifecycle.Caps
+	caps lifecycle.Caps
 	// resolver asks Options.DNS about DCV records (nil without it);
 	// dcvReuse is the validation reuse table (never nil).
 	resolver *dcv.Resolver
 	dcvReuse lifecycle.Caps
-	events eventQueue // time-driven work: delayed approvals, auto-reissues
+	events   eventQueue // time-driven work: delayed approvals, auto-reissues
 	// dirty is set by changed(): an order changed, so its next event may be earlier.
 	dirty atomic.Bool
 }
