@@ -129,10 +129,11 @@ func Check(ctx context.Context, orders []Pending, opts CheckOptions) []Outcome {
 	if progress == nil {
 		progress = func(Event) {}
 	}
-	deadline := now().Add(opts.Wait)
+	start := now()
+	deadline := start.Add(opts.Wait)
 	tasks := make([]*task, len(orders))
 	for i, o := range orders {
-		tasks[i] = &task{out: Outcome{Order: o}, next: now()}
+		tasks[i] = &task{out: Outcome{Order: o}, next: start}
 	}
 	for {
 		// The task due first.

@@ -192,11 +192,11 @@ func RequestMethod(body map[string]any) string {
 	return m
 }
 
-// safeValue reports whether a random value is safe to publish and print:
+// SafeValue reports whether a random value is safe to publish and print:
 // 1 to 255 characters of letters, digits, '.', '_' and '-'. DigiCert's
 // values are short alphanumeric strings; anything else is refused rather
 // than written into a zone file or a terminal.
-func safeValue(v string) bool {
+func SafeValue(v string) bool {
 	if v == "" || len(v) > 255 {
 		return false
 	}

@@ -77,7 +77,7 @@ func Refresh(ctx context.Context, api ValueAPI, st *state.State, facts map[int64
 				exp = exp.UTC()
 				d.ValueExpires = &exp
 			}
-			if d.RandomValue != "" && !safeValue(d.RandomValue) {
+			if d.RandomValue != "" && !SafeValue(d.RandomValue) {
 				return stats, fmt.Errorf("%s: CertCentral returned a DCV random value for order %d that is not a plain token (%s); certplan will not publish it",
 					name, cur.OrderID, Safe(d.RandomValue))
 			}

@@ -106,7 +106,7 @@ func WriteBIND(w io.Writer, orders []Pending) error {
 			switch {
 			case r.Type == TypeHTTP:
 				fmt.Fprintf(bw, "; http-token, not a DNS record: serve %s with the content %s\n", Safe(r.Name), Safe(r.Value))
-			case !dnsName(r.Name) || (r.Type == TypeCNAME && !dnsName(r.Value)) || (r.Type == TypeTXT && !safeValue(r.Value)):
+			case !dnsName(r.Name) || (r.Type == TypeCNAME && !dnsName(r.Value)) || (r.Type == TypeTXT && !SafeValue(r.Value)):
 				fmt.Fprintf(bw, "; left out: %s %s has characters a zone file must not carry\n", Safe(r.Name), Safe(r.Type))
 			case r.Type == TypeTXT:
 				fmt.Fprintf(bw, "%s %d IN TXT %s\n", fqdn(r.Name), DefaultTTL, quoteTXT(r.Value))

@@ -17,6 +17,7 @@ import (
 
 	"github.com/certplan/certplan/pkg/apply"
 	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/dcv"
 	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/plan"
 	"github.com/certplan/certplan/pkg/spec"
@@ -143,7 +144,12 @@ func (s *Session) Refresh(ctx context.Context, certs []*spec.Certificate) error 
 	if err != nil {
 		return &RefreshError{Err: err}
 	}
-	s.env.Logger.Info().Int("calls", stats.Calls).Int("orders", stats.Orders).Msg("refreshed")
+	// Orders awaiting domain validation: their random value, when missing or expired.
+	dstats, err := dcv.Refresh(ctx, c, st, facts, s.env.Now)
+	if err != nil {
+		return &RefreshError{Err: err}
+	}
+	s.env.Logger.Info().Int("calls", stats.Calls+dstats.Calls).Int("orders", stats.Orders).Msg("refreshed")
 	s.Facts = facts
 	return nil
 }
