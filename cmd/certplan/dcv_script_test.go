@@ -7,11 +7,16 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/certplan/certplan/pkg/dcv"
 	"github.com/certplan/certplan/pkg/dcv/dnstest"
 	"github.com/certplan/certplan/pkg/simulator"
 )
 
 const dnsKey = "dns"
+
+// In-process commands of these tests ask loopback DNS servers only, as the
+// scripts' subprocesses do (TestMain).
+func init() { dcv.RequireLoopback.Store(true) }
 
 // dnsSetup starts the script's DNS server on loopback, points the
 // simulator's domain validation at it, and sets $DNS_ADDR.

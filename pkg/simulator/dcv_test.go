@@ -13,8 +13,12 @@ import (
 	"time"
 
 	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/dcv"
 	"github.com/certplan/certplan/pkg/dcv/dnstest"
 )
+
+// Nothing in these tests asks a DNS server off this machine.
+func init() { dcv.RequireLoopback.Store(true) }
 
 // dnsSim is a simulator that checks DCV at an in-memory DNS server on loopback.
 func dnsSim(t *testing.T, opts Options) (*sim, *dnstest.Server) {
