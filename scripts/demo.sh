@@ -74,4 +74,7 @@ if [ "$PLACED" != "$INTENDED" ]; then
   echo "MISMATCH: an order was placed twice or lost" >&2
   exit 1
 fi
+# Domain validation in the loop: its own simulator, DNS server and directory.
+"$(dirname "$BIN")/../scripts/demo-dcv.sh" "$BIN" "$WORK/dcv"
+
 printf '\nDemo complete: every order was placed exactly once. The simulator stops now.\n'
