@@ -310,3 +310,24 @@ func errText(err error, otherwise string) string {
 	}
 	return err.Error()
 }
+
+// dcvWaitLookup is apply --dcv-resolver's look-up: the named server, the
+// system resolver for "system", none for "".
+func dcvWaitLookup(resolver string) func(context.Context, dcv.Record) dcv.Lookup {
+	var r *dcv.Resolver
+	var err error
+	switch resolver {
+	case "":
+		return nil
+	case "system":
+		r, err = dcv.SystemResolver()
+	default:
+		r, err = dcv.NewResolver(resolver)
+	}
+	if err != nil {
+		return func(_ context.Context, rec dcv.Record) dcv.Lookup {
+			return dcv.Lookup{Record: rec, Visibility: dcv.LookupFailed, Detail: dcv.Safe(err.Error())}
+		}
+	}
+	return r.Lookup
+}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -39,6 +40,9 @@ func dnsSetup(env *testscript.Env, opts *simulator.Options) error {
 //	dns add NAME TYPE VALUE       publish one record
 //	dns clear                     withdraw every record
 //	dns records N                 exactly N records are published
+//	dns publish-order N           wait (up to 20 s) until the N-th placed order awaits
+//	                              DCV, then publish its TXT records (a DNS team that
+//	                              reads the token from the CertCentral console)
 func cmdDNS(ts *testscript.TestScript, neg bool, args []string) {
 	srv, ok := ts.Value(dnsKey).(*dnstest.Server)
 	if !ok {
@@ -59,6 +63,24 @@ func cmdDNS(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(srv.Add(args[1], args[2], strings.Join(args[3:], " "), 0))
 	case "clear":
 		srv.Clear()
+	case "publish-order":
+		n, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		sim := ts.Value(simKey).(*simulator.Server)
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			if orders := sim.Orders(); len(orders) >= n && orders[n-1].DCV != nil && orders[n-1].DCV.Awaiting {
+				d := orders[n-1].DCV
+				for _, domain := range d.Domains {
+					ts.Check(srv.Add("_dnsauth."+domain, "TXT", d.RandomValue, 0))
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("dns publish-order: order %d does not await DCV after 20s", n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	case "records":
 		want, err := strconv.Atoi(args[1])
 		ts.Check(err)

@@ -164,3 +164,35 @@ func CheckDCV(ctx context.Context, env Env, pending []dcv.Pending, facts map[int
 	}
 	return outcomes, s.RecordRefresh(context.WithoutCancel(ctx))
 }
+
+// dcvValidator is apply --wait's domain validation step (nil without a
+// lookup): for an order of the plan awaiting validation whose random value
+// the facts carry, one pass of dcv.Check (look the records up; ask
+// CertCentral once, if all are visible). The wait's next poll sees the order
+// issued; the next refresh records the validation.
+func (s *Session) dcvValidator(api dcv.CheckAPI, lookup func(context.Context, dcv.Record) dcv.Lookup) func(context.Context, apply.Result, state.OrderFacts) {
+	if lookup == nil || s.Plan == nil {
+		return nil
+	}
+	requests := map[string]map[string]any{}
+	for _, c := range s.Plan.Changes {
+		requests[c.Name] = c.Request
+	}
+	return func(ctx context.Context, r apply.Result, f state.OrderFacts) {
+		if f.DCV == nil {
+			return
+		}
+		d := f.DCV.Clone()
+		if d.Method == "" {
+			d.Method = dcv.RequestMethod(requests[r.Name])
+		}
+		for _, n := range dcv.RequestNames(requests[r.Name]) {
+			d.Names = append(d.Names, state.DCVName{Name: n})
+		}
+		p, ok := dcv.PendingOf(r.Name, r.OrderID, f.Status, d)
+		if !ok || !dcv.SafeValue(d.RandomValue) || len(p.Records) == 0 {
+			return
+		}
+		dcv.Check(ctx, []dcv.Pending{p}, dcv.CheckOptions{API: api, Lookup: lookup})
+	}
+}

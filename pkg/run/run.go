@@ -250,6 +250,10 @@ type ExecuteOptions struct {
 	WaitInterval time.Duration
 	OnWait       func()
 	WaitProgress func(apply.Result)
+	// DCVLookup, when set, makes the wait complete domain validation too:
+	// each round, an order awaiting it has its records looked up with
+	// DCVLookup and, once all are visible, CertCentral asked to check.
+	DCVLookup func(ctx context.Context, r dcv.Record) dcv.Lookup
 }
 
 // Execute applies the session's plan: it opens the journal, journals what
@@ -292,7 +296,7 @@ func (s *Session) Execute(soft, abort context.Context, opts ExecuteOptions) (rep
 			opts.OnWait()
 		}
 		apply.Wait(soft, rep, apply.WaitOptions{API: client, Journal: j, Timeout: opts.Wait,
-			Interval: opts.WaitInterval, Progress: opts.WaitProgress})
+			Interval: opts.WaitInterval, Progress: opts.WaitProgress, Validate: s.dcvValidator(client, opts.DCVLookup)})
 	}
 	return rep, nil
 }
