@@ -423,14 +423,24 @@ func TestRefresh(t *testing.T) {
 	if _, err := Refresh(context.Background(), api, st, facts, now.Add(31*24*time.Hour)); err != nil || api.calls != 1 {
 		t.Errorf("expired value: %d calls, %v", api.calls, err)
 	}
-	// A value that is not a plain token is refused.
+	// A value that is not a plain token is refused; a failed call leaves the
+	// order without a value. Neither fails the refresh: a plan goes on.
 	api.value = "evil\n; rm -rf"
 	st.Certificates["shop"].DCV = nil
-	if _, err := Refresh(context.Background(), api, st, map[int64]state.OrderFacts{1: {OrderID: 1, Status: state.StatusPending}}, now); err == nil {
-		t.Error("unsafe value accepted")
+	facts = map[int64]state.OrderFacts{1: {OrderID: 1, Status: state.StatusPending}}
+	stats, err = Refresh(context.Background(), api, st, facts, now)
+	if err != nil || len(stats.Problems) != 1 || facts[1].DCV.RandomValue != "" || strings.Contains(stats.Problems[0], "\n") {
+		t.Errorf("unsafe value: %v, %q, %+v", err, stats.Problems, facts[1].DCV)
 	}
 	api.err = errors.New("boom")
-	if _, err := Refresh(context.Background(), api, st, map[int64]state.OrderFacts{1: {OrderID: 1, Status: state.StatusPending}}, now); err == nil {
-		t.Error("error swallowed")
+	facts = map[int64]state.OrderFacts{1: {OrderID: 1, Status: state.StatusPending}}
+	stats, err = Refresh(context.Background(), api, st, facts, now)
+	if err != nil || len(stats.Problems) != 1 || !strings.Contains(stats.Problems[0], "boom") {
+		t.Errorf("failed call: %v, %q", err, stats.Problems)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Refresh(ctx, api, st, map[int64]state.OrderFacts{1: {OrderID: 1, Status: state.StatusPending}}, now); err == nil {
+		t.Error("a cancelled refresh succeeded")
 	}
 }

@@ -19,6 +19,10 @@ type ValueAPI interface {
 type RefreshStats struct {
 	Orders int // orders whose DCV facts were set
 	Calls  int // dcv-random-value calls
+	// Problems are orders whose value could not be had (the call failed, or
+	// the value is not a plain token): their records are not shown, and
+	// nothing else depends on them. Safe to print.
+	Problems []string
 }
 
 // Refresh brings the DCV facts of the state's current orders up to date in
@@ -36,8 +40,10 @@ type RefreshStats struct {
 //     the day it was issued, a conservative start for reuse periods).
 //
 // Orders not in facts (not refreshed) are left alone, and so is the DCV of
-// every other order (apply keeps the state's). A value that is not a plain
-// token is refused. now is the planning clock.
+// every other order (apply keeps the state's). A failed call, or a value
+// that is not a plain token, leaves the order without a value and is listed
+// in the stats' Problems: a plan must not fail for it. Only a cancelled
+// context is an error. now is the planning clock.
 func Refresh(ctx context.Context, api ValueAPI, st *state.State, facts map[int64]state.OrderFacts, now time.Time) (RefreshStats, error) {
 	var stats RefreshStats
 	if st == nil {
@@ -67,7 +73,13 @@ func Refresh(ctx context.Context, api ValueAPI, st *state.State, facts map[int64
 				stats.Calls++
 				v, err := api.GetDCVRandomValue(ctx, cur.OrderID)
 				if err != nil {
-					return stats, fmt.Errorf("%s: DCV random value of order %d: %w", name, cur.OrderID, err)
+					if ctx.Err() != nil {
+						return stats, err
+					}
+					stats.Problems = append(stats.Problems, Safe(fmt.Sprintf("%s: the DCV random value of order %d could not be read: %v", name, cur.OrderID, err)))
+					d.RandomValue, d.ValueExpires = "", nil
+					f.DCV = d
+					break
 				}
 				d.RandomValue = v.Value
 				exp, ok := v.Expires()
@@ -78,8 +90,9 @@ func Refresh(ctx context.Context, api ValueAPI, st *state.State, facts map[int64
 				d.ValueExpires = &exp
 			}
 			if d.RandomValue != "" && !SafeValue(d.RandomValue) {
-				return stats, fmt.Errorf("%s: CertCentral returned a DCV random value for order %d that is not a plain token (%s); certplan will not publish it",
-					name, cur.OrderID, Safe(d.RandomValue))
+				stats.Problems = append(stats.Problems, fmt.Sprintf("%s: CertCentral returned a DCV random value for order %d that is not a plain token (%s); certplan will not publish it",
+					name, cur.OrderID, Safe(d.RandomValue)))
+				d.RandomValue, d.ValueExpires = "", nil
 			}
 			f.DCV = d
 		case f.Status == state.StatusIssued && cur.DCV != nil && hasUnapproved(cur.DCV):

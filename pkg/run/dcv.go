@@ -50,8 +50,12 @@ func DCVRefresh(ctx context.Context, env Env, st *state.State) (map[int64]state.
 			facts[o.ID] = plan.FactsFromOrder(o)
 		}
 	}
-	if _, err := dcv.Refresh(ctx, c, st, facts, env.Now); err != nil {
+	stats, err := dcv.Refresh(ctx, c, st, facts, env.Now)
+	if err != nil {
 		return nil, &RefreshError{Err: err}
+	}
+	for _, p := range stats.Problems {
+		env.note("Warning", p)
 	}
 	return facts, nil
 }
@@ -136,7 +140,7 @@ func CheckDCV(ctx context.Context, env Env, pending []dcv.Pending, facts map[int
 			if info, err := client.OrderInfo(context.WithoutCancel(ctx), id); err == nil {
 				f = apply.FactsFromOrder(info)
 			} else {
-				env.note("Warning", fmt.Sprintf("%s: order %d was validated, but reading it back failed (the next plan refreshes it): %v", o.Order.Certificate, id, err))
+				env.note("Warning", dcv.Safe(fmt.Sprintf("%s: order %d was validated, but reading it back failed (the next plan refreshes it): %v", o.Order.Certificate, id, err)))
 			}
 		}
 		f.DCV = recorded

@@ -149,6 +149,9 @@ func (s *Session) Refresh(ctx context.Context, certs []*spec.Certificate) error 
 	if err != nil {
 		return &RefreshError{Err: err}
 	}
+	for _, p := range dstats.Problems {
+		s.env.note("Warning", p)
+	}
 	s.env.Logger.Info().Int("calls", stats.Calls+dstats.Calls).Int("orders", stats.Orders).Msg("refreshed")
 	s.Facts = facts
 	return nil
