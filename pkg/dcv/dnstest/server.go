@@ -271,7 +271,7 @@ func newRR(name, typ, value string, ttl uint32) (dns.RR, error) {
 	case "A":
 		ip := net.ParseIP(value).To4()
 		if ip == nil {
-			return nil, fmt.Errorf("A record value %q is not an IPv4 address", value)
+			return nil, fmt.Errorf("value %q of an A record is not an IPv4 address", value)
 		}
 		hdr.Rrtype = dns.TypeA
 		return &dns.A{Hdr: hdr, A: ip}, nil
