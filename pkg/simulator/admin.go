@@ -72,6 +72,7 @@ func (s *Server) Reject(orderID int64) error {
 	default:
 		return fmt.Errorf("reject order %d: nothing awaits approval (status %s)", orderID, o.Status)
 	}
+	endDCVWait(o)
 	s.changed()
 	return nil
 }
@@ -98,6 +99,9 @@ func (s *Server) SetStatus(orderID int64, status string) error {
 		o.Status, o.RequestStatus = status, requestRejected
 	default:
 		o.Status = status
+	}
+	if status != statusPending && status != statusReissue {
+		endDCVWait(o)
 	}
 	s.changed()
 	return nil

@@ -195,6 +195,14 @@ func (s *Server) completeDCV(o *order, now time.Time) error {
 	return s.issue(o, now)
 }
 
+// endDCVWait forgets that o waits for validation: what waited was
+// rejected, or its status set by the admin API. Callers hold s.mu.
+func endDCVWait(o *order) {
+	if o.DCV != nil {
+		o.DCV.Awaiting, o.DCV.Reissue, o.DCV.Domains = false, false, nil
+	}
+}
+
 // approveDCV is the admin API approving an order that waits for
 // validation: its domains count as validated now. Callers hold s.mu.
 func (s *Server) approveDCV(o *order, now time.Time) {
@@ -289,9 +297,14 @@ func (s *Server) checkDCV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// Ask DNS without holding the lock.
+	// Ask DNS without holding the lock. (A state file from a run with DNS,
+	// loaded without it, has nothing to ask: every name is missing.)
 	var found, missing []string
 	for _, d := range todo {
+		if s.resolver == nil {
+			missing = append(missing, d)
+			continue
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*dcvLookupTimeout)
 		ok, _ := s.resolver.VisibleAnywhere(ctx, method, d, value)
 		cancel()

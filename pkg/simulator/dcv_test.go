@@ -385,3 +385,23 @@ func TestServeWithDNS(t *testing.T) {
 		t.Error("--dns-serve on a non-loopback address accepted")
 	}
 }
+
+// Rejecting what waits for validation ends the wait; a simulator started
+// without DNS on a state that waits finds nothing, and does not crash.
+func TestDCVRejectAndNoDNS(t *testing.T) {
+	s, _ := dnsSim(t, Options{})
+	placed := s.placeDCV(secureSiteBody(t))
+	if err := s.s.Reject(placed.ID); err != nil {
+		t.Fatal(err)
+	}
+	if info := s.orderInfo(placed.ID); info.Status != "rejected" || info.DCVRandomValue != "" {
+		t.Errorf("after reject: %s %q", info.Status, info.DCVRandomValue)
+	}
+	waiting := s.placeDCV(secureSiteBody(t))
+	s.s.mu.Lock()
+	s.s.resolver = nil // as if restarted without --dns
+	s.s.mu.Unlock()
+	if r, _ := s.checkDCV(waiting.ID); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "invalid_dns_txt") {
+		t.Errorf("check without DNS: %d %s", r.status, r.body)
+	}
+}
