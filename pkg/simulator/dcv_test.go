@@ -405,3 +405,25 @@ func TestDCVRejectAndNoDNS(t *testing.T) {
 		t.Errorf("check without DNS: %d %s", r.status, r.body)
 	}
 }
+
+// dns-cname-token: _dnsauth.<name> is an alias of <value>.dcv.digicert.com.
+func TestDCVCNAME(t *testing.T) {
+	s, dns := dnsSim(t, Options{})
+	placed := s.placeDCV(edit(secureSiteBody(t), "dcv_method", "dns-cname-token"))
+	if placed.DCVRandomValue == "" {
+		t.Fatal("no wait")
+	}
+	for _, d := range []string{"www.example.com", "example.com"} {
+		_ = dns.Add("_dnsauth."+d, "CNAME", placed.DCVRandomValue+".dcv.digicert.com", 0)
+	}
+	// A TXT record does not do for the CNAME method.
+	_ = dns.Add("_dnsauth.api.example.com", "TXT", placed.DCVRandomValue, 0)
+	if r, _ := s.checkDCV(placed.ID); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "CNAME") {
+		t.Fatalf("TXT accepted for dns-cname-token: %d %s", r.status, r.body)
+	}
+	dns.Remove("_dnsauth.api.example.com", "")
+	_ = dns.Add("_dnsauth.api.example.com", "CNAME", placed.DCVRandomValue+".dcv.digicert.com", 0)
+	if r, reply := s.checkDCV(placed.ID); r.status != http.StatusOK || !reply.Validated() {
+		t.Fatalf("check: %d %s", r.status, r.body)
+	}
+}
