@@ -412,6 +412,21 @@ func TestRefresh(t *testing.T) {
 		t.Error("an order that was not refreshed got facts")
 	}
 
+	// A reissue waits: names approved for the last certificate count only
+	// while that validation can still be reused.
+	old := now.Add(-150 * 24 * time.Hour)
+	recent := now.Add(-5 * 24 * time.Hour)
+	st.Certificates["api"].Status = state.StatusReissuePending
+	st.Certificates["api"].DCV = &state.DCV{Method: "dns-txt-token", RandomValue: "v1", ValueExpires: d.ValueExpires,
+		Names: []state.DCVName{{Name: "shop.example.com", Status: "approved", ValidatedAt: &old}, {Name: "www.shop.example.com", Status: "approved", ValidatedAt: &recent}}}
+	facts = map[int64]state.OrderFacts{2: {OrderID: 2, Status: state.StatusReissuePending}}
+	if _, err := Refresh(context.Background(), api, st, facts, now); err != nil {
+		t.Fatal(err)
+	}
+	if ns := facts[2].DCV.Names; ns[0].Status != "" || ns[0].ValidatedAt == nil || ns[1].Status != "approved" {
+		t.Errorf("reissue waiting: names %+v", ns)
+	}
+
 	// With a valid value in the state, no call.
 	st.Certificates["shop"].DCV = d
 	api.calls = 0

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/state"
 )
 
@@ -62,7 +63,7 @@ func Refresh(ctx context.Context, api ValueAPI, st *state.State, facts map[int64
 		f.DCV = nil
 		switch {
 		case Awaiting(f.Status):
-			d := awaitingDCV(cur, seen)
+			d := awaitingDCV(cur, seen, now)
 			if d == nil {
 				break
 			}
@@ -120,7 +121,7 @@ func Refresh(ctx context.Context, api ValueAPI, st *state.State, facts map[int64
 // awaitingDCV is the DCV of an order awaiting validation: the state's,
 // updated with what order info said (seen) and the submitted request's
 // names; nil when its method is not a token method.
-func awaitingDCV(cur *state.Certificate, seen *state.DCV) *state.DCV {
+func awaitingDCV(cur *state.Certificate, seen *state.DCV, now time.Time) *state.DCV {
 	d := cur.DCV.Clone()
 	if d == nil {
 		d = &state.DCV{}
@@ -139,6 +140,15 @@ func awaitingDCV(cur *state.Certificate, seen *state.DCV) *state.DCV {
 		d.RandomValue, d.ValueExpires = seen.RandomValue, nil
 	}
 	d.Names = mergeNames(d.Names, RequestNames(cur.Request))
+	// A name approved for an earlier certificate of the order counts only
+	// while that validation can be reused: else this wait needs it again.
+	reuse := lifecycle.DefaultDCVReuse()
+	for i := range d.Names {
+		n := &d.Names[i]
+		if n.Status == certcentral.DCVNameApproved && (n.ValidatedAt == nil || !reuse.Reusable(*n.ValidatedAt, now)) {
+			n.Status, n.CheckedAt = "", nil
+		}
+	}
 	return d
 }
 
