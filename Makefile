@@ -38,14 +38,14 @@ bench-postgres:
 	  $(GO) test -run '^$$' -bench 'BenchmarkJournalAppend' -benchtime 2000x ./pkg/state/pgstate
 
 lint:
-	@out=$$(gofmt -l cmd pkg schemas); \
+	@out=$$(gofmt -l cmd internal pkg schemas); \
 	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(GOBIN)/staticcheck ./...
 
 fmt:
-	gofmt -w cmd pkg schemas
+	gofmt -w cmd internal pkg schemas
 
 demo: build
 	./scripts/demo.sh

@@ -22,6 +22,18 @@ sim_admin() {
 
 step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; }
 
+# The demo lives one year of the shop's certificate on a simulated clock, from
+# just after DigiCert capped public TLS certificates at 199 days: certplan
+# takes the time from --now / CERTPLAN_NOW, the simulator from its start time
+# and POST /_sim/clock.
+DAY0=2026-03-01T00:00:00Z    # everything is ordered
+DUE=2026-08-20T00:00:00Z     # day 172: the 199-day certificates are due, their 1-year orders run on
+PLANEND=2027-02-05T00:00:00Z # day 341: the 1-year orders end within renewBefore (30 days)
+export CERTPLAN_NOW=$DAY0
+
+# simorders: the orders and certificates the simulator holds for one name.
+go build -o "$WORK/simorders" ./scripts/simorders
+
 # 1. Start the simulator on a free loopback port.
 "$BIN" simulator --addr 127.0.0.1:0 --port-file "$WORK/sim.addr" --api-key demo-key --account-id 1001 \
   >"$WORK/simulator.log" 2>&1 &
@@ -36,45 +48,65 @@ export DIGICERT_API_KEY=demo-key DIGICERT_ACCOUNT_ID=1001
 export CARD_NUMBER=4111111111111111 CARD_CVV=123
 export NO_COLOR=1
 cd "$WORK"
-echo "Simulator listening on $ADDR (CertCentral v2 at $CERTPLAN_ENDPOINT)"
+echo "Simulator listening on $ADDR (CertCentral v2 at $CERTPLAN_ENDPOINT), its clock at $DAY0"
+
+# at TIME: move the simulator's clock to TIME; certplan gets --now TIME.
+at() { sim_admin POST /_sim/clock "{\"now\":\"$1\"}" >/dev/null; }
+shop() { step "What CertCentral holds for shop.example.com" "GET http://$ADDR/_sim/orders"; "$WORK/simorders" "$ADDR" shop.example.com; }
 
 step "Validate the manifests" certplan validate .
 "$BIN" validate .
 
-step "Plan: everything is new" certplan plan .
+step "Plan: everything is new ($DAY0)" certplan plan .
 "$BIN" plan .
 
 step "Apply: place every order exactly once" certplan apply . --auto-approve
 "$BIN" apply . --auto-approve | tee "$WORK/apply1.out"
+shop
 
 step "Plan again: nothing to do" certplan plan . --detailed-exitcode
 "$BIN" plan . --detailed-exitcode
 
-LATER=$(date -u -d '+350 days' +%Y-%m-%dT%H:%M:%SZ)
-# Move the simulator's clock by the same amount, so renewals are issued "then".
-sim_admin POST /_sim/clock '{"advance":"8400h"}' >/dev/null
-step "Eleven and a half months later: renewals are due" certplan plan . --now "$LATER"
-"$BIN" plan . --now "$LATER"
+at "$DUE"
+step "Day 172: the shop's 199-day certificate is due, its 1-year order is paid through next March" certplan plan . --now "$DUE"
+"$BIN" plan . --now "$DUE"
 
-step "Apply the renewals" certplan apply . --auto-approve --now "$LATER"
-"$BIN" apply . --auto-approve --now "$LATER" | tee "$WORK/apply2.out"
+step "Apply: a free reissue on the same order" certplan apply . --auto-approve --now "$DUE"
+"$BIN" apply . --auto-approve --now "$DUE" | tee "$WORK/apply2.out"
+shop
+
+at "$PLANEND"
+step "Day 341: the 1-year plans end, renewals are due" certplan plan . --now "$PLANEND"
+"$BIN" plan . --now "$PLANEND"
+
+step "Apply the renewals: new, billed orders" certplan apply . --auto-approve --now "$PLANEND"
+"$BIN" apply . --auto-approve --now "$PLANEND" | tee "$WORK/apply3.out"
+shop
 
 step "The state file, safe to commit" certplan state list
 "$BIN" state list
 
-step "Plan once more: nothing to do" certplan plan . --now "$LATER" --detailed-exitcode
-"$BIN" plan . --now "$LATER" --detailed-exitcode
+step "Plan once more: nothing to do" certplan plan . --now "$PLANEND" --detailed-exitcode
+"$BIN" plan . --now "$PLANEND" --detailed-exitcode
 
-# Count what CertCentral received against what certplan intended.
-INTENDED=$(cat "$WORK/apply1.out" "$WORK/apply2.out" | grep -c -- '-> order ')
-PLACED=$(sim_admin GET /_sim/stats | tr -d ' \n' | sed -n 's/.*"orders_placed":\([0-9]*\).*/\1/p')
+# Count what CertCentral received against what certplan intended: orders
+# ("create/renew -> order N") and reissues ("reissue on order N -> certificate C").
+INTENDED=$(cat "$WORK"/apply[123].out | grep -c -- '-> order ' || true)
+REISSUES=$(cat "$WORK"/apply[123].out | grep -cE -- ': reissue on order [0-9]+ -> certificate ' || true)
+STATS=$(sim_admin GET /_sim/stats | tr -d ' \n')
+PLACED=$(echo "$STATS" | sed -n 's/.*"orders_placed":\([0-9]*\).*/\1/p')
+REISSUED=$(echo "$STATS" | sed -n 's/.*"reissues_placed":\([0-9]*\).*/\1/p')
 step "Exactly once" "GET http://$ADDR/_sim/stats"
-echo "certplan intended $INTENDED orders; the simulator received $PLACED."
-if [ "$PLACED" != "$INTENDED" ]; then
-  echo "MISMATCH: an order was placed twice or lost" >&2
+echo "certplan intended $INTENDED orders and $REISSUES reissues; the simulator received $PLACED orders and $REISSUED reissues."
+if [ "$PLACED" != "$INTENDED" ] || [ "$REISSUED" != "$REISSUES" ]; then
+  echo "MISMATCH: an order or a reissue was placed twice or lost" >&2
+  exit 1
+fi
+if [ "$REISSUES" = 0 ]; then
+  echo "MISSING: the year had no reissue" >&2
   exit 1
 fi
 # Domain validation in the loop: its own simulator, DNS server and directory.
 "$(dirname "$BIN")/../scripts/demo-dcv.sh" "$BIN" "$WORK/dcv"
 
-printf '\nDemo complete: every order was placed exactly once. The simulator stops now.\n'
+printf '\nDemo complete: every order and every reissue was placed exactly once. The simulator stops now.\n'

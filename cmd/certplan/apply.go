@@ -20,6 +20,7 @@ import (
 	"github.com/certplan/certplan/pkg/run"
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state/backends"
+	"github.com/certplan/certplan/pkg/termsafe"
 )
 
 type applyFlags struct {
@@ -89,6 +90,13 @@ func runApply(parent context.Context, g *globals, f *applyFlags, args []string) 
 	// First SIGINT/SIGTERM: stop starting orders. Second: abort in-flight requests.
 	soft, stopSoft := context.WithCancel(parent)
 	defer stopSoft()
+	// --timeout: once the run's time is up, no new order starts (as after a
+	// first Ctrl-C); orders in flight finish.
+	if left, ok := g.runTimeLeft(); ok {
+		var stopTimer context.CancelFunc
+		soft, stopTimer = context.WithTimeout(soft, left)
+		defer stopTimer()
+	}
 	abort, stopAbort := context.WithCancel(context.Background())
 	defer stopAbort()
 	sigs := make(chan os.Signal, 2)
@@ -129,6 +137,9 @@ func runApply(parent context.Context, g *globals, f *applyFlags, args []string) 
 	}
 	if err != nil {
 		s.Release()
+		if errors.Is(soft.Err(), context.DeadlineExceeded) {
+			return withCode(exitError, g.timeUp("before any order was placed: nothing was ordered"))
+		}
 		if soft.Err() != nil {
 			return withCode(exitInterrupted, errors.New("interrupted before any order was placed: nothing was ordered"))
 		}
@@ -192,7 +203,7 @@ func (g *globals) sessionFromPlanFile(ctx context.Context, path string) (*run.Se
 	if err != nil {
 		return s, g.runError(ctx, env.Backend, err)
 	}
-	fmt.Fprintf(g.stdout, "Applying saved plan %s.\n", path)
+	fmt.Fprintf(g.stdout, "Applying saved plan %s.\n", termsafe.Text(path))
 	if err := plan.RenderText(g.stdout, p, useColor(g.stdout)); err != nil {
 		return s, err
 	}
@@ -232,6 +243,10 @@ func (g *globals) confirm(ctx context.Context, p *plan.Plan, auto bool) error {
 // the report to an exit code.
 func (g *globals) execute(soft, abort context.Context, s *run.Session, f *applyFlags) error {
 	fmt.Fprintln(g.stdout)
+	if left, ok := g.runTimeLeft(); ok && f.wait > left {
+		// Polls after --timeout would not be sent: wait no longer than that.
+		f.wait = left
+	}
 	bar := newProgressBar(g.stderr, barTotal(s.Plan))
 	rep, err := s.Execute(soft, abort, run.ExecuteOptions{
 		Parallelism:  f.parallelism,
@@ -253,12 +268,20 @@ func (g *globals) execute(soft, abort context.Context, s *run.Session, f *applyF
 		return err
 	case rep.Aborted != "":
 		return withCode(exitError, errors.New(rep.Aborted))
+	case rep.Interrupted && errors.Is(soft.Err(), context.DeadlineExceeded):
+		return withCode(exitError, g.timeUp("with orders still to place: run apply again to place them (the journal resumes where this run stopped)"))
 	case rep.Interrupted:
 		return withCode(exitInterrupted, errors.New("interrupted: run apply again to resume"))
 	case rep.Failed() > 0:
 		return withCode(exitError, fmt.Errorf("%d of %d orders did not complete", rep.Failed(), len(rep.Results)))
 	}
 	return nil
+}
+
+// timeUp says that --timeout ran out, and what that left.
+func (g *globals) timeUp(what string) error {
+	_, run, _ := g.timeouts()
+	return fmt.Errorf("the run's time limit of %s (--timeout / CERTPLAN_TIMEOUT) ran out %s; raise --timeout if the run needs longer", run, what)
 }
 
 // waitInterval spaces the --wait polls: a tenth of the bound, between 1 s
@@ -271,9 +294,14 @@ func waitInterval(bound time.Duration) time.Duration {
 func printResult(g *globals, r apply.Result) {
 	switch {
 	case r.Outcome.Failed():
-		fmt.Fprintf(g.stdout, "  ! %s: %s %s: %s\n", r.Name, r.Action, r.Outcome, r.Error)
+		fmt.Fprintf(g.stdout, "  ! %s: %s %s: %s\n", termsafe.Text(r.Name), r.Action, r.Outcome, termsafe.Text(r.Error))
+	case r.Action == plan.ActionReissue:
+		// Same order, new certificate: not an order placed (scripts count
+		// "-> order" lines as orders). The status word is CertCentral's.
+		fmt.Fprintf(g.stdout, "  %s %s: %s on order %d -> certificate %d %s (%s)\n", r.Action.Symbol(), termsafe.Text(r.Name), r.Action, r.OrderID, r.CertificateID, termsafe.Text(r.Status), r.Outcome)
 	default:
-		fmt.Fprintf(g.stdout, "  %s %s: %s -> order %d %s (%s)\n", r.Action.Symbol(), r.Name, r.Action, r.OrderID, r.Status, r.Outcome)
+		// The status word is CertCentral's.
+		fmt.Fprintf(g.stdout, "  %s %s: %s -> order %d %s (%s)\n", r.Action.Symbol(), termsafe.Text(r.Name), r.Action, r.OrderID, termsafe.Text(r.Status), r.Outcome)
 	}
 }
 

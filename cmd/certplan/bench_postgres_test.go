@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certplan/certplan/pkg/plan"
-	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 	"github.com/certplan/certplan/pkg/state/backends"
 	"github.com/certplan/certplan/pkg/state/pgstate/pgtest"
@@ -21,31 +19,10 @@ import (
 //
 //	go test -run '^$' -bench 'BenchmarkPlanCommand10k' -benchtime 5x ./cmd/certplan
 func BenchmarkPlanCommand10kPostgres(b *testing.B) {
-	const n = 10_000
-	dir := b.TempDir()
+	dir, st, now := planBenchProject(b)
 	must := func(err error) {
 		if err != nil {
 			b.Fatal(err)
-		}
-	}
-	writeManifests(b, dir, n, 100)
-	res, err := spec.Load([]string{dir})
-	must(err)
-	if res.HasErrors() || len(res.Certificates) != n {
-		b.Fatalf("%d certificates", len(res.Certificates))
-	}
-	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	st := state.New()
-	for i, c := range res.Certificates {
-		till := now.AddDate(0, 6, 0)
-		if i%10 == 0 {
-			till = now.AddDate(0, 0, 10)
-		}
-		st.Certificates[c.Name] = &state.Certificate{
-			Product: string(c.Product), SpecDigest: plan.SpecDigest(c), Request: c.Order,
-			OrderID: int64(1_000_000 + i), Status: state.StatusIssued, Action: state.ActionCreate,
-			AlternativeOrderID: plan.AlternativeOrderID(c.Name, c.Product, plan.SpecDigest(c), "initial"),
-			CertificateID:      int64(2_000_000 + i), ValidTill: till.Format("2006-01-02"), UpdatedAt: now,
 		}
 	}
 	filePath := filepath.Join(b.TempDir(), "certplan.state.json")
@@ -64,9 +41,6 @@ func BenchmarkPlanCommand10kPostgres(b *testing.B) {
 		if code := runMain(args, strings.NewReader(""), &out, io.Discard); code != exitOK {
 			b.Fatalf("plan exited %d", code)
 		}
-		if !strings.Contains(out.String(), "Plan: 0 to create, 1000 to renew, 9000 unchanged.") {
-			tail := out.String()
-			b.Fatalf("unexpected plan summary: %s", tail[max(0, len(tail)-300):])
-		}
+		checkPlanBenchSummary(b, out.String())
 	}
 }

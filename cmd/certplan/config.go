@@ -19,6 +19,7 @@ import (
 	"github.com/certplan/certplan/pkg/spec"
 	"github.com/certplan/certplan/pkg/state"
 	"github.com/certplan/certplan/pkg/state/backends"
+	"github.com/certplan/certplan/pkg/termsafe"
 )
 
 // check validates the shared flags and environment up front.
@@ -45,7 +46,32 @@ func (g *globals) check() error {
 	if g.lockTimeout < 0 {
 		return fmt.Errorf("--lock-timeout %s: want 0 or more", g.lockTimeout)
 	}
+	if _, _, err := g.timeouts(); err != nil {
+		return err
+	}
+	g.start = time.Now()
 	return nil
+}
+
+// timeouts resolves --request-timeout and --timeout (0 = none for the run).
+func (g *globals) timeouts() (request, run time.Duration, err error) {
+	if request, err = g.requestTimeout.resolve("request-timeout", "CERTPLAN_REQUEST_TIMEOUT", certcentral.DefaultRequestTimeout); err != nil {
+		return 0, 0, err
+	}
+	if request == 0 {
+		return 0, 0, errors.New("--request-timeout / CERTPLAN_REQUEST_TIMEOUT 0s: want a time limit above 0 (e.g. 90s)")
+	}
+	run, err = g.runTimeout.resolve("timeout", "CERTPLAN_TIMEOUT", defaultRunTimeout)
+	return request, run, err
+}
+
+// runTimeLeft is what --timeout leaves of the run (ok false: no limit).
+func (g *globals) runTimeLeft() (time.Duration, bool) {
+	_, run, err := g.timeouts()
+	if err != nil || run == 0 || g.start.IsZero() {
+		return 0, false
+	}
+	return max(0, time.Until(g.start.Add(run))), true
 }
 
 // now returns the planning clock: --now, CERTPLAN_NOW, or the wall clock.
@@ -98,12 +124,15 @@ func (g *globals) logger() (zerolog.Logger, error) {
 	if err != nil || g.logLevel == "" {
 		return zerolog.Nop(), fmt.Errorf("--log-level %q: want debug, info, warn or error", g.logLevel)
 	}
+	// Log lines carry file names and server text: break up the GitHub
+	// runner's "##[" marker in them (control characters are quoted by
+	// zerolog in both formats).
 	var w io.Writer
 	switch g.logFormat {
 	case "json":
-		w = g.stderr
+		w = termsafe.NewWriter(g.stderr)
 	case "text", "":
-		w = zerolog.ConsoleWriter{Out: g.stderr, NoColor: !isTTY(g.stderr), TimeFormat: time.RFC3339}
+		w = zerolog.ConsoleWriter{Out: termsafe.NewWriter(g.stderr), NoColor: !isTTY(g.stderr), TimeFormat: time.RFC3339}
 	default:
 		return zerolog.Nop(), fmt.Errorf("--log-format %q: want text or json", g.logFormat)
 	}
@@ -135,6 +164,10 @@ func (g *globals) client() (*certcentral.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	requestTimeout, runTimeout, err := g.timeouts()
+	if err != nil {
+		return nil, err
+	}
 	// A PostgreSQL state also keeps the key's shared rate-limit log.
 	shared, err := backends.SharedRateLimit(env(g.stateFlag, "CERTPLAN_STATE"), key)
 	if err != nil {
@@ -148,6 +181,9 @@ func (g *globals) client() (*certcentral.Client, error) {
 		UserAgent:      "certplan/" + version,
 		Logger:         &log,
 		Shared:         shared,
+		RequestTimeout: requestTimeout,
+		RunTimeout:     runTimeout,
+		RunStart:       g.start,
 	})
 	if err != nil {
 		return nil, err
@@ -247,5 +283,5 @@ func (g *globals) note(kind, msg string) {
 		}
 		return
 	}
-	fmt.Fprintf(g.stderr, "%s: %s\n", kind, msg)
+	fmt.Fprintf(g.stderr, "%s: %s\n", kind, termsafe.Lines(msg))
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -138,6 +139,144 @@ func crashAtRandomInstants(t *testing.T, stateLoc string) {
 	}
 }
 
+// TestCrashDuringReissues kills the real certplan binary with SIGKILL at
+// seeded random instants while it reissues 30 certificates whose
+// certificates are due (same CSR, same key: the hard case, where the key
+// alone cannot tell the new certificate from the old), 20 times, then runs
+// a final apply. Every order must hold exactly one reissue sent through the
+// API (none lost, none twice), no order may have been placed, the state must
+// track each order's new certificate with the first one in history, and a
+// second plan must be empty.
+func TestCrashDuringReissues(t *testing.T) {
+	forEachBackend(t, crashDuringReissues)
+}
+
+func crashDuringReissues(t *testing.T, stateLoc string) {
+	const certs, trials = 30, 20
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	sim, work, certplanAt := crashRigWith(t, certs, simulator.Options{ClockStart: start,
+		Faults: simulator.Faults{Latency: 40 * time.Millisecond}}, stateLoc)
+	certplan := func(now time.Time, args ...string) *exec.Cmd {
+		c := certplanAt(args...)
+		c.Env = append(c.Env, "CERTPLAN_NOW="+now.Format(time.RFC3339))
+		return c
+	}
+	if out, err := certplan(start, "apply", ".", "--auto-approve", "--parallelism", "4").CombinedOutput(); err != nil {
+		t.Fatalf("first apply: %v\n%s", err, out)
+	}
+	placed := sim.Stats().OrdersPlaced
+	// 170 days later the first certificates (199 days under the cap) are
+	// inside renewBefore, and the 1-year orders are not.
+	due := start.AddDate(0, 0, 170)
+	sim.SetClock(due)
+	if out, err := certplan(due, "plan", ".").CombinedOutput(); err != nil || !strings.Contains(string(out), "to reissue") {
+		t.Fatalf("plan at %s does not reissue: %v\n%s", due.Format(time.DateOnly), err, out)
+	}
+
+	rng := rand.New(rand.NewSource(20270520))
+	committedUnrecorded := 0
+	deadline := time.Now().Add(5 * time.Minute)
+	for i := 0; i < trials && time.Now().Before(deadline); i++ {
+		c := certplan(due, "apply", ".", "--auto-approve", "--parallelism", "2")
+		stdout, err := c.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		kill := time.Duration(rng.Int63n(int64(400 * time.Millisecond)))
+		planned := make(chan struct{})
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			once := false
+			for sc.Scan() {
+				if !once && (strings.HasPrefix(sc.Text(), "Plan:") || strings.HasPrefix(sc.Text(), "No changes")) {
+					once = true
+					close(planned)
+				}
+			}
+			if !once {
+				close(planned)
+			}
+		}()
+		done := make(chan error, 1)
+		go func() { <-planned; done <- c.Wait() }()
+		<-planned
+		select {
+		case <-done:
+			t.Logf("trial %d: apply finished before the kill at +%s", i, kill)
+		case <-time.After(kill):
+			_ = c.Process.Signal(syscall.SIGKILL)
+			<-done
+			open, unrecorded := openReissues(t, sim, loadCrashState(t, work, stateLoc))
+			committedUnrecorded += unrecorded
+			t.Logf("trial %d: killed %s into the apply; %d reissues sent, %d intents open, %d of them committed", i, kill, sim.Stats().ReissuesPlaced, open, unrecorded)
+		}
+	}
+	// The kills must have hit the window that matters: a reissue committed
+	// in CertCentral whose outcome was never journaled.
+	if committedUnrecorded == 0 {
+		t.Error("no kill left a committed reissue unrecorded: the test did not exercise adoption")
+	}
+
+	if out, err := certplan(due, "apply", ".", "--auto-approve").CombinedOutput(); err != nil {
+		t.Fatalf("final apply: %v\n%s", err, out)
+	}
+	if got := sim.Stats().OrdersPlaced; got != placed {
+		t.Fatalf("%d orders placed during the reissues; a reissue must never place one", got-placed)
+	}
+	l := loadCrashState(t, work, stateLoc)
+	if len(l.Pending) != 0 {
+		t.Fatalf("%d intents left open: %+v", len(l.Pending), l.Pending)
+	}
+	byID := map[int64]simulator.ReceivedOrder{}
+	for _, o := range sim.Orders() {
+		byID[o.ID] = o
+	}
+	for name, c := range l.State.Certificates {
+		o := byID[c.OrderID]
+		if len(o.Reissues) != 1 {
+			t.Errorf("%s: order %d holds %d reissues, want exactly 1", name, o.ID, len(o.Reissues))
+			continue
+		}
+		if re := o.Reissues[0]; re.Auto || re.Status != "issued" || c.CertificateID != re.CertificateID ||
+			len(c.History) != 1 || c.History[0].CertificateID != o.CertificateID {
+			t.Errorf("%s: state certificate %d (history %+v); order %d reissued as %+v", name, c.CertificateID, c.History, o.ID, re)
+		}
+	}
+	if got := sim.Stats().ReissuesPlaced; got != certs {
+		t.Errorf("the simulator committed %d reissues for %d intended", got, certs)
+	}
+	if out, err := certplan(due, "plan", ".", "--detailed-exitcode").CombinedOutput(); err != nil {
+		t.Fatalf("second plan is not empty (%v):\n%s", err, out)
+	}
+}
+
+// openReissues counts the reissue intents a killed apply left in l open,
+// and those of them whose reissue CertCentral committed (a certificate the
+// order did not have before).
+func openReissues(t *testing.T, sim *simulator.Server, l *state.Loaded) (open, committed int) {
+	t.Helper()
+	orders := map[int64]simulator.ReceivedOrder{}
+	for _, o := range sim.Orders() {
+		orders[o.ID] = o
+	}
+	for _, in := range l.Pending {
+		if in.Action != state.ActionReissue {
+			continue
+		}
+		open++
+		for _, re := range orders[in.ReissueOf].Reissues {
+			if !slices.Contains(in.PriorCertificateIDs, re.CertificateID) {
+				committed++
+				break
+			}
+		}
+	}
+	return open, committed
+}
+
 // TestCrashInterruptResumes sends SIGINT in the middle of an apply: no new
 // order starts, in-flight ones finish and are journaled, the journal is
 // folded, certplan exits 130, and the next apply completes the rest with no
@@ -201,10 +340,16 @@ func crashInterruptResumes(t *testing.T, stateLoc string) {
 // A non-empty stateLoc (a PostgreSQL URL) is the state, through CERTPLAN_STATE.
 func crashRig(t *testing.T, n int, latency time.Duration, stateLoc string) (*simulator.Server, string, func(args ...string) *exec.Cmd) {
 	t.Helper()
+	return crashRigWith(t, n, simulator.Options{Faults: simulator.Faults{Latency: latency}}, stateLoc)
+}
+
+// crashRigWith is crashRig with the simulator's options (its clock, say).
+func crashRigWith(t *testing.T, n int, opts simulator.Options, stateLoc string) (*simulator.Server, string, func(args ...string) *exec.Cmd) {
+	t.Helper()
 	dir := t.TempDir()
 	bin := buildCertplan(t, dir)
-	sim, err := simulator.New(simulator.Options{APIKey: scriptAPIKey, Limits: []simulator.Limit{},
-		Faults: simulator.Faults{Latency: latency}})
+	opts.APIKey, opts.Limits = scriptAPIKey, []simulator.Limit{}
+	sim, err := simulator.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

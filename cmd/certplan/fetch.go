@@ -9,6 +9,7 @@ import (
 
 	"github.com/certplan/certplan/pkg/delivery"
 	"github.com/certplan/certplan/pkg/state"
+	"github.com/certplan/certplan/pkg/termsafe"
 )
 
 type fetchFlags struct {
@@ -89,15 +90,16 @@ func (g *globals) runFetch(ctx context.Context, b state.Backend, names []string,
 }
 
 func printFetchResult(g *globals, r delivery.Result) {
+	name, path := termsafe.Text(r.Name), termsafe.Text(r.Path)
 	switch r.Status {
 	case delivery.StatusWritten:
-		fmt.Fprintf(g.stdout, "  + %s: written %s\n", r.Name, r.Path)
+		fmt.Fprintf(g.stdout, "  + %s: written %s\n", name, path)
 	case delivery.StatusUnchanged:
-		fmt.Fprintf(g.stdout, "  = %s: unchanged %s\n", r.Name, r.Path)
+		fmt.Fprintf(g.stdout, "  = %s: unchanged %s\n", name, path)
 	case delivery.StatusSkipped:
-		fmt.Fprintf(g.stdout, "  - %s: skipped, %s\n", r.Name, r.Reason)
+		fmt.Fprintf(g.stdout, "  - %s: skipped, %s\n", name, termsafe.Text(r.Reason))
 	default:
-		fmt.Fprintf(g.stdout, "  ! %s: failed: %v\n", r.Name, r.Err)
+		fmt.Fprintf(g.stdout, "  ! %s: failed: %s\n", name, termsafe.Text(fmt.Sprint(r.Err)))
 	}
 }
 
@@ -113,7 +115,7 @@ func (g *globals) fetchAfterApply(ctx context.Context, b state.Backend, dir stri
 	err := g.runFetch(ctx, b, nil, dir, string(delivery.FormatPEMAll))
 	if applyErr != nil {
 		if err != nil {
-			fmt.Fprintf(g.stderr, "Error: fetch: %v\n", err)
+			fmt.Fprintf(g.stderr, "Error: fetch: %s\n", termsafe.Lines(err.Error()))
 		}
 		return applyErr
 	}

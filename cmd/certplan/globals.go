@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"time"
@@ -24,6 +25,10 @@ type globals struct {
 	logFormat      string
 	logLevel       string
 	lockTimeout    time.Duration
+	// Time limits of the CertCentral client: flag, else environment, else
+	// the default (resolved by check).
+	requestTimeout, runTimeout durationFlag
+	start                      time.Time // when the run started, for --timeout
 
 	// Built once per run, on first use: one client means one rate limiter
 	// for the API key across refresh, apply and --wait.
@@ -41,6 +46,57 @@ func (g *globals) register(root *cobra.Command) {
 	f.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	f.DurationVar(&g.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock")
+	f.Var(&g.requestTimeout, "request-timeout", fmt.Sprintf("time limit of one CertCentral request, its retries included (env CERTPLAN_REQUEST_TIMEOUT; default %s)", certcentral.DefaultRequestTimeout))
+	f.Var(&g.runTimeout, "timeout", fmt.Sprintf("time limit of the run's CertCentral calls, apply --wait included (env CERTPLAN_TIMEOUT; default %s; 0 = none)", defaultRunTimeout))
+}
+
+// defaultRunTimeout is --timeout's default: far above what planning or
+// applying thousands of orders takes at CertCentral's rate limits, short
+// enough that a stuck CI job ends with a message instead of its runner's kill.
+const defaultRunTimeout = 2 * time.Hour
+
+// durationFlag is a duration flag that knows whether it was given.
+type durationFlag struct {
+	d   time.Duration
+	set bool
+}
+
+func (f *durationFlag) String() string {
+	if !f.set {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f *durationFlag) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return err
+	}
+	f.d, f.set = d, true
+	return nil
+}
+
+func (f *durationFlag) Type() string { return "duration" }
+
+// resolve returns the flag's value if given, else the environment
+// variable's, else def; name words the error.
+func (f *durationFlag) resolve(name, envName string, def time.Duration) (time.Duration, error) {
+	d, where := def, ""
+	switch {
+	case f.set:
+		d, where = f.d, "--"+name
+	case os.Getenv(envName) != "":
+		v, err := time.ParseDuration(os.Getenv(envName))
+		if err != nil {
+			return 0, fmt.Errorf("%s %q: want a duration such as 90s or 2h", envName, os.Getenv(envName))
+		}
+		d, where = v, envName
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%s %s: want 0 or more", where, d)
+	}
+	return d, nil
 }
 
 // env returns the flag value if set, else the environment variable.

@@ -9,6 +9,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/certplan/certplan/pkg/termsafe"
 )
 
 // Exit codes (documented in `certplan --help`).
@@ -55,11 +57,12 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var ce *exitCodeError
 	if errors.As(err, &ce) {
 		if ce.err != nil {
-			fmt.Fprintf(stderr, "Error: %v\n", ce.err)
+			fmt.Fprintf(stderr, "Error: %s\n", termsafe.Lines(ce.err.Error()))
 		}
 		return ce.code
 	}
-	fmt.Fprintf(stderr, "Error: %v\n", err)
+	// Errors echo file names and server text: escaped, line breaks kept.
+	fmt.Fprintf(stderr, "Error: %s\n", termsafe.Lines(err.Error()))
 	return exitError
 }
 
@@ -85,7 +88,12 @@ Environment:
   CERTPLAN_LEGACY_ENDPOINT  v1 base URL (flag --legacy-endpoint wins)
   CERTPLAN_STATE            state file (flag --state wins)
   CERTPLAN_NOW              RFC 3339 time to plan at (flag --now wins)
-  CERTPLAN_CAPS             certificate caps by issuance date (flag --caps wins)`
+  CERTPLAN_CAPS             certificate caps by issuance date (flag --caps wins)
+  CERTPLAN_REQUEST_TIMEOUT  time limit of one CertCentral request (flag --request-timeout wins; default 1m30s)
+  CERTPLAN_TIMEOUT          time limit of the run's CertCentral calls (flag --timeout wins; default 2h, 0 = none)
+
+When CertCentral answers 429 (its limits count every run using the API key),
+reads and orders wait for its window, up to 3 minutes per request, and say so.`
 
 const rootExample = `  # check manifests
   certplan validate certs/

@@ -1,3 +1,5 @@
+//go:build long
+
 package main
 
 import (
@@ -10,7 +12,8 @@ import (
 
 // writeManifests writes a project of n Secure Site manifests into dir, perFile
 // documents a file, sharing one CSR and a certplan.yaml with the organization,
-// payment and signature hash, as the long tests and benchmarks need.
+// payment and signature hash, as the crash tests need. (Benchmarks use
+// internal/projectgen: one file and one distinct CSR per certificate.)
 func writeManifests(t testing.TB, dir string, n, perFile int) {
 	t.Helper()
 	csr, err := os.ReadFile("../../examples/csr/shop-frontend.csr")

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certplan/certplan/pkg/plan"
+	"github.com/certplan/certplan/pkg/termsafe"
 )
 
 type planFlags struct {
@@ -78,7 +79,7 @@ func renderer(format string) (renderFunc, error) {
 	case "text", "":
 		return plan.RenderText, nil
 	case "json":
-		return func(w io.Writer, p *plan.Plan, _ bool) error { return plan.RenderJSON(w, p) }, nil
+		return func(w io.Writer, p *plan.Plan, _ bool) error { return plan.RenderJSON(termsafe.NewWriter(w), p) }, nil
 	case "markdown", "md":
 		return func(w io.Writer, p *plan.Plan, _ bool) error { return plan.RenderMarkdown(w, p) }, nil
 	}

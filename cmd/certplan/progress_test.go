@@ -58,6 +58,12 @@ func (offlineAPI) OrderInfo(context.Context, int64) (*certcentral.Order, error) 
 func (offlineAPI) PlaceLegacyOrder(context.Context, map[string]string) (int64, error) {
 	return 0, errors.New("offline")
 }
+func (offlineAPI) Reissue(context.Context, int64, []byte) (*certcentral.ReissueResponse, error) {
+	return nil, errors.New("offline")
+}
+func (offlineAPI) ListReissues(context.Context, int64) ([]certcentral.ReissueCertificate, error) {
+	return nil, errors.New("offline")
+}
 
 type discardJournal struct{}
 

@@ -12,6 +12,7 @@ import (
 	"github.com/certplan/certplan/pkg/apply"
 	"github.com/certplan/certplan/pkg/run"
 	"github.com/certplan/certplan/pkg/state"
+	"github.com/certplan/certplan/pkg/termsafe"
 )
 
 func newStateCmd(g *globals) *cobra.Command {
@@ -52,7 +53,9 @@ func newStateListCmd(g *globals) *cobra.Command {
 				if till == "" {
 					till = "-"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, c.Product, order, c.Status, till)
+				// The state file comes from the repository: escape what it says.
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", termsafe.Text(name), termsafe.Text(c.Product), order,
+					termsafe.Text(string(c.Status)), termsafe.Text(till))
 			}
 			return tw.Flush()
 		},
@@ -174,13 +177,13 @@ func (g *globals) mutateState(ctx context.Context, op, name string, change func(
 	done, err := run.Repair(ctx, env, op, name, change)
 	if c := done.Closed; c != nil {
 		fmt.Fprintf(g.stdout, "Closed the interrupted %s of %s (alternative_order_id %s): apply will not resume it.\n",
-			c.Action, name, c.AlternativeOrderID)
+			termsafe.Text(string(c.Action)), termsafe.Text(name), termsafe.Text(c.AlternativeOrderID))
 	}
 	if err != nil {
 		return g.runError(ctx, env.Backend, err)
 	}
 	if done.Message != "" {
-		fmt.Fprintln(g.stdout, done.Message)
+		fmt.Fprintln(g.stdout, termsafe.Lines(done.Message))
 	}
 	return nil
 }
@@ -203,8 +206,9 @@ is running: two applies at once are what the lock prevents.`,
 				fmt.Fprintln(g.stdout, "The state was not locked.")
 				return nil
 			}
+			// The lock file may come from the repository: escape what it says.
 			fmt.Fprintf(g.stdout, "Removed the lock held by %s@%s (pid %d, %s since %s).\n",
-				info.Who, info.Host, info.PID, info.Operation, info.Created.Format("2006-01-02T15:04:05Z07:00"))
+				termsafe.Text(info.Who), termsafe.Text(info.Host), info.PID, termsafe.Text(info.Operation), info.Created.Format("2006-01-02T15:04:05Z07:00"))
 			return nil
 		},
 	}

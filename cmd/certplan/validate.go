@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/termsafe"
 )
 
 const validateLong = `Check manifests without contacting CertCentral: YAML syntax, the JSON Schema of
@@ -96,7 +97,11 @@ func validateSummary(res *spec.Result) string {
 	}
 	out := fmt.Sprintf("%s, %d %s, %d %s", valid, errs, plural(errs, "error"), warns, plural(warns, "warning"))
 	if n := len(res.Skipped); n > 0 {
-		out += fmt.Sprintf(" (skipped %d other YAML %s: %s)", n, plural(n, "file"), strings.Join(res.Skipped, ", "))
+		skipped := make([]string, n)
+		for i, f := range res.Skipped {
+			skipped[i] = termsafe.Text(f)
+		}
+		out += fmt.Sprintf(" (skipped %d other YAML %s: %s)", n, plural(n, "file"), strings.Join(skipped, ", "))
 	}
 	return out
 }
@@ -140,7 +145,7 @@ func renderValidateJSON(w io.Writer, res *spec.Result) error {
 			Path: d.Path, Message: d.Message, Severity: d.Severity.String(),
 		})
 	}
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(termsafe.NewWriter(w)) // "##[" in a file name, as valid JSON
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(out)
@@ -178,12 +183,16 @@ func renderValidateGitHub(w io.Writer, res *spec.Result) error {
 	return err
 }
 
-// escapeGitHubData escapes a workflow command's message as GitHub's toolkit does.
+// escapeGitHubData escapes a workflow command's message as GitHub's toolkit
+// does, then every other control character and the legacy "##[" command
+// (termsafe), so that a message from the repository can neither end the
+// annotation nor reach the log raw.
 func escapeGitHubData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+	return termsafe.Text(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s))
 }
 
-// escapeGitHubProperty escapes a workflow command property value.
+// escapeGitHubProperty escapes a workflow command property value (a file
+// name from the repository) likewise, ":" and "," included.
 func escapeGitHubProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+	return termsafe.Text(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s))
 }

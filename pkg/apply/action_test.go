@@ -14,16 +14,17 @@ import (
 func TestEveryPlanActionIsAppliedOrSkipped(t *testing.T) {
 	for _, a := range plan.AllActions() {
 		t.Run(a.String(), func(t *testing.T) {
-			if a == plan.ActionReissue {
-				// Planned since the reissue-plan branch; applied (journaled,
-				// sent exactly once) by the apply side of issue 10, which
-				// removes this skip.
-				t.Skip("apply does not send reissues yet")
-			}
 			ch := change("shop", spec.SecureSiteFlex)
 			ch.Action = a
-			p := &plan.Plan{Changes: []plan.Change{ch}}
 			f, j := newFake(), &memJournal{}
+			if a == plan.ActionReissue {
+				// A reissue acts on an order placed before, with a real CSR.
+				f.addOrder("k7", 7, testCSRs()[1])
+				ch.OrderID = 7
+				ch.Request["certificate"].(map[string]any)["csr"] = testCSRs()[0]
+			}
+			p := &plan.Plan{Changes: []plan.Change{ch}}
+			before := f.totalPlaced()
 			progress := 0
 			rep := Run(context.Background(), p, Options{API: f, Journal: j, Recovery: noWait(),
 				Progress: func(Result) { progress++ }})
@@ -47,7 +48,7 @@ func TestEveryPlanActionIsAppliedOrSkipped(t *testing.T) {
 			if r := j.recs[0]; r.Action != want || r.Validate() != nil {
 				t.Fatalf("journal %+v: want an intent of kind %s first (%v)", j.recs, want, r.Validate())
 			}
-			if placed := f.totalPlaced(); a.PlacesBilledOrder() != (placed == 1) {
+			if placed := f.totalPlaced() - before; a.PlacesBilledOrder() != (placed == 1) {
 				t.Errorf("%d orders placed, PlacesBilledOrder = %v", placed, a.PlacesBilledOrder())
 			}
 		})

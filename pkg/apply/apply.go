@@ -21,6 +21,11 @@ type API interface {
 	PlaceOrder(ctx context.Context, product spec.Product, body []byte) (*certcentral.PlaceOrderResponse, error)
 	OrderInfo(ctx context.Context, orderID int64) (*certcentral.Order, error)
 	PlaceLegacyOrder(ctx context.Context, body map[string]string) (int64, error)
+	// Reissue requests a new certificate on an order; ListReissues lists
+	// the order's certificates (reissue.go says how they make a reissue
+	// happen exactly once).
+	Reissue(ctx context.Context, orderID int64, body []byte) (*certcentral.ReissueResponse, error)
+	ListReissues(ctx context.Context, orderID int64) ([]certcentral.ReissueCertificate, error)
 }
 
 // Journal is where intents and outcomes are written ahead of and after every
@@ -44,6 +49,12 @@ type Options struct {
 	// Recovery bounds how often an order whose submission outcome is unknown
 	// is looked up and re-submitted.
 	Recovery Recovery
+	// Pending are the interrupted intents the plan resumes, by certificate
+	// name (state.Loaded.Pending). A resumed reissue needs its first intent:
+	// the certificates the order had before it tell its certificate from
+	// earlier ones with the same key. Without it a resumed reissue is not
+	// sent.
+	Pending map[string]state.Record
 }
 
 // Recovery is the policy for outcome-unknown failures (timeout, reset, 5xx).

@@ -32,6 +32,17 @@ type fakeAPI struct {
 	lookupCalls map[string]int
 	legacyErr   error
 	bodies      [][]byte
+
+	// Reissues (reissue_test.go): each order's certificates, oldest first.
+	certs        map[int64][]certcentral.ReissueCertificate
+	reissueCalls map[int64]int
+	// reissue returns the error for the n-th Reissue call of an order;
+	// commit says whether the reissue is stored before it is returned.
+	reissue           func(orderID int64, n int) (commit bool, err error)
+	reissuesCommitted int
+	approval          bool  // reissues await approval
+	pendingStatus     bool  // order info says reissue_pending
+	listErr           error // ListReissues fails
 }
 
 func newFake() *fakeAPI {
@@ -87,8 +98,10 @@ func (f *fakeAPI) OrderInfo(_ context.Context, id int64) (*certcentral.Order, er
 	for key, os := range f.orders {
 		for _, o := range os {
 			if o.OrderID == id {
-				return &certcentral.Order{ID: id, Status: o.Status, AlternativeOrderID: key,
-					Certificate: certcentral.OrderCertificate{ID: o.CertificateID, ValidTill: "2027-11-23"}}, nil
+				info := &certcentral.Order{ID: id, Status: o.Status, AlternativeOrderID: key,
+					Certificate: certcentral.OrderCertificate{ID: o.CertificateID, ValidTill: "2027-11-23"}}
+				f.reissueView(info)
+				return info, nil
 			}
 		}
 	}

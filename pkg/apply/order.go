@@ -33,6 +33,10 @@ func (r *runner) place(ch plan.Change) Result {
 		// Nothing was sent: an action the journal cannot record is never submitted.
 		return r.fail(res, fmt.Errorf("journal intent: %w", err))
 	}
+	if action == state.ActionReissue {
+		res.key = ""
+		return r.reissue(ctx, ch, res)
+	}
 	// An interrupted order is found again by its alternative_order_id;
 	// legacy v1 orders have none, so nothing can find them.
 	check := state.DupCheckAlternateID
@@ -137,6 +141,8 @@ func journalAction(a plan.Action) (state.Action, error) {
 		return state.ActionCreate, nil
 	case plan.ActionRenew:
 		return state.ActionRenew, nil
+	case plan.ActionReissue:
+		return state.ActionReissue, nil
 	}
 	return "", fmt.Errorf("plan action %q has no journal record kind", a)
 }

@@ -13,11 +13,14 @@ type Outcome string
 
 // Outcomes of a planned order.
 const (
-	// OutcomeCreated: certplan submitted the order and CertCentral accepted it.
+	// OutcomeCreated: certplan submitted the order (or the reissue) and
+	// CertCentral accepted it.
 	OutcomeCreated Outcome = "created"
 	// OutcomeAdopted: an order with the same alternative_order_id already
 	// existed (an earlier run's order whose response was lost, or a lost state
-	// file), and certplan adopted it instead of ordering again.
+	// file), and certplan adopted it instead of ordering again; for a
+	// reissue, a certificate of the order with the CSR's key that the order
+	// did not have before.
 	OutcomeAdopted Outcome = "adopted"
 	// OutcomeFailed: CertCentral provably created nothing (validation error,
 	// 429 after retries, auth); fix the cause and apply again.
@@ -44,8 +47,10 @@ type Result struct {
 	Action  plan.Action `json:"action"`
 	Outcome Outcome     `json:"outcome"`
 	OrderID int64       `json:"order_id,omitempty"`
-	Status  string      `json:"status,omitempty"`
-	Error   string      `json:"error,omitempty"` // redacted
+	// CertificateID is a reissue's new certificate (reissues only).
+	CertificateID int64  `json:"certificate_id,omitempty"`
+	Status        string `json:"status,omitempty"`
+	Error         string `json:"error,omitempty"` // redacted
 
 	key string // the alternative_order_id it was placed with
 

@@ -63,6 +63,14 @@ func (a *lateCommitAPI) PlaceLegacyOrder(context.Context, map[string]string) (in
 	return 0, nil
 }
 
+func (a *lateCommitAPI) Reissue(context.Context, int64, []byte) (*certcentral.ReissueResponse, error) {
+	return nil, errLost
+}
+
+func (a *lateCommitAPI) ListReissues(context.Context, int64) ([]certcentral.ReissueCertificate, error) {
+	return nil, nil
+}
+
 // after an attempt whose outcome is unknown, a later attempt that
 // "provably created nothing" proves nothing about the earlier one. The run
 // must not journal nothing_created (which closes the intent, so a manifest

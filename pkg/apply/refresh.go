@@ -7,8 +7,9 @@ import (
 )
 
 // RecordRefresh journals what a refresh learned about each certificate's
-// current order (issued after validation, new dates, revoked in the console)
-// so that apply writes it into the state. It returns how many records it
+// current order (issued after validation, new dates, revoked in the console,
+// a reissue that issued, a new certificate CertCentral reissued on its own,
+// recorded as a reissue) so that apply writes it into the state. It returns how many records it
 // wrote. Plan never writes; apply does, under the lock. facts are
 // plan.Refresh's.
 func RecordRefresh(j Journal, st *state.State, facts map[int64]state.OrderFacts) (int, error) {
@@ -26,12 +27,23 @@ func RecordRefresh(j Journal, st *state.State, facts map[int64]state.OrderFacts)
 		if f.AlternativeOrderID == "" {
 			f.AlternativeOrderID = cur.AlternativeOrderID
 		}
+		if f.Status == state.StatusReissuePending && cur.Status == state.StatusReissuePending &&
+			f.CertificateID != cur.CertificateID && earlierCertificate(cur, f.CertificateID) {
+			// Until a reissue issues, CertCentral shows the order's earlier
+			// certificate: the pending one apply recorded stays current.
+			f.CertificateID, f.ValidFrom, f.ValidTill = cur.CertificateID, cur.ValidFrom, cur.ValidTill
+		}
 		if !factsDiffer(cur, f) {
 			continue
 		}
 		action := cur.Action
 		if action == "" {
 			action = state.ActionCreate
+		}
+		if f.CertificateID != 0 && cur.CertificateID != 0 && f.CertificateID != cur.CertificateID && !earlierCertificate(cur, f.CertificateID) {
+			// A new certificate on the same order that no apply recorded:
+			// reissued by CertCentral (auto_reissue) or by hand.
+			action = state.ActionReissue
 		}
 		rec := state.Record{Type: state.RecordOutcome, Name: name, Action: action,
 			AlternativeOrderID: cur.AlternativeOrderID, Product: cur.Product, SpecDigest: cur.SpecDigest,
@@ -42,6 +54,17 @@ func RecordRefresh(j Journal, st *state.State, facts map[int64]state.OrderFacts)
 		n++
 	}
 	return n, nil
+}
+
+// earlierCertificate reports whether id is one of the earlier certificates
+// of cur's order, in its history.
+func earlierCertificate(cur *state.Certificate, id int64) bool {
+	for _, h := range cur.History {
+		if h.OrderID == cur.OrderID && h.CertificateID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // factsDiffer reports whether the API says something the state does not.

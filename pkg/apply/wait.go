@@ -23,7 +23,9 @@ type WaitOptions struct {
 
 // Wait polls the orders this run placed or adopted that are not issued yet,
 // until they are issued (or dead) or the timeout passes. Each change of
-// status is journaled as an outcome for the same order, so state follows.
+// status is journaled as an outcome for the same order, so state follows. A
+// reissue awaiting approval (reissue_pending) is polled the same way: once
+// it issues, order info names the new certificate and its dates.
 // It updates rep.Results in place.
 func Wait(ctx context.Context, rep Report, opts WaitOptions) {
 	if opts.Interval <= 0 {
@@ -62,6 +64,9 @@ func Wait(ctx context.Context, rep Report, opts WaitOptions) {
 					AlternativeOrderID: facts.AlternativeOrderID, Order: &facts}
 				if err := opts.Journal.Append(rec); err == nil {
 					r.Status = string(facts.Status)
+					if action == state.ActionReissue {
+						r.CertificateID = facts.CertificateID
+					}
 					if opts.Progress != nil {
 						opts.Progress(*r)
 					}

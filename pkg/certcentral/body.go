@@ -8,7 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/product"
+	"github.com/certplan/certplan/pkg/secret"
 )
 
 // maxAlternativeOrderIDLen is the documented maximum length of alternative_order_id.
@@ -18,16 +19,16 @@ const maxAlternativeOrderIDLen = 64
 // value given as a string (a literal or a resolved secret) is sent as a number.
 var integerCardFields = []string{"cvv", "expiration_month", "expiration_year"}
 
-// BuildOrderBody renders the v2 request body for product from a validated
-// manifest order (spec.Certificate.Order). It resolves spec.Secret values (here
+// BuildOrderBody renders the v2 request body for prod from a validated
+// manifest order (spec.Certificate.Order). It resolves secret.Value values (here
 // and nowhere earlier), adds alternative_order_id when non-empty and
 // renewal_of_order_id when non-zero, keeps integers integers (json.Number and
 // integral float64 become ints) and sends credit_card.cvv, expiration_month
 // and expiration_year as integers. The output is deterministic (sorted keys).
 // Errors are *BuildError and never contain a secret value.
-func BuildOrderBody(product spec.Product, order map[string]any, alternativeOrderID string, renewalOfOrderID int64) ([]byte, error) {
-	if product == "" || product.IsLegacy() {
-		return nil, buildErr("product", "%q is not a Services API v2 product", product)
+func BuildOrderBody(prod product.Product, order map[string]any, alternativeOrderID string, renewalOfOrderID int64) ([]byte, error) {
+	if prod == "" || prod.IsLegacy() {
+		return nil, buildErr("product", "%q is not a Services API v2 product", prod)
 	}
 	if _, ok := order["alternative_order_id"]; ok {
 		return nil, buildErr("alternative_order_id", "is set by certplan and must not be in the order")
@@ -70,7 +71,7 @@ func BuildOrderBody(product spec.Product, order map[string]any, alternativeOrder
 	// predecessor in the idempotency key and the state history). For the other
 	// families the plan's renewal wins over a manifest's renewal_of_order_id,
 	// which only ever applies to a certificate's first order.
-	if fam, _ := product.Family(); renewalOfOrderID != 0 && fam != spec.FamilyDocumentSigning {
+	if fam, _ := prod.Family(); renewalOfOrderID != 0 && fam != product.FamilyDocumentSigning {
 		body["renewal_of_order_id"] = renewalOfOrderID
 		// One link only: a manifest's renewed_thumbprint names another order.
 		delete(body, "renewed_thumbprint")
@@ -100,9 +101,9 @@ func normalize(path string, v any) (any, error) {
 	switch t := v.(type) {
 	case nil, string, bool:
 		return t, nil
-	case spec.Secret:
+	case secret.Value:
 		return resolveSecret(path, t)
-	case *spec.Secret:
+	case *secret.Value:
 		if t == nil {
 			return nil, buildErr(path, "empty secret")
 		}
@@ -149,7 +150,7 @@ func normalize(path string, v any) (any, error) {
 	return nil, buildErr(path, "unsupported value of type %T", v)
 }
 
-func resolveSecret(path string, s spec.Secret) (string, error) {
+func resolveSecret(path string, s secret.Value) (string, error) {
 	v, err := s.Ref.Resolve()
 	if err != nil {
 		return "", &BuildError{Field: path, Err: err}

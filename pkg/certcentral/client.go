@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -28,16 +29,34 @@ type Config struct {
 	// (nil = DefaultLegacyLimits()).
 	Limits, LegacyLimits []Limit
 
-	// RetryMax is the number of retries after the first attempt: 0 = 4, negative = none.
+	// RetryMax is the number of retries after the first attempt for failures
+	// other than 429: 0 = 4, negative = none. A 429 is retried until
+	// RateLimitWait is used up, whatever RetryMax says.
 	RetryMax int
 	// RetryWaitMin and RetryWaitMax bound the exponential backoff (0 = 1s and 30s).
 	RetryWaitMin, RetryWaitMax time.Duration
 
 	Logger     *zerolog.Logger // nil = no logging
 	HTTPClient *http.Client    // optional (tests); copied, its Transport wrapped
+	// RequestTimeout bounds one call: every attempt and the backoff between
+	// attempts, but not the waits for the rate limit (the client's own
+	// limiter, CertCentral's window after a 429). 0 = DefaultRequestTimeout.
+	RequestTimeout time.Duration
 	// Timeout bounds one attempt, from sending to reading the body; waits for
-	// the rate limiter or a retry do not count. 0 = HTTPClient.Timeout if set, else 90s.
+	// the rate limiter or a retry do not count. 0 = HTTPClient.Timeout if
+	// set, else RequestTimeout.
 	Timeout time.Duration
+	// RateLimitWait is how long one call waits in all, after 429 answers, for
+	// CertCentral's rate-limit window to let it through (the key may be shared
+	// with another run). 0 = DefaultRateLimitWait.
+	RateLimitWait time.Duration
+	// RunTimeout is the run's time limit, counted from RunStart (zero: when
+	// New is called); 0 = none. Once it has run out nothing is sent and no
+	// wait lasts past it; a GET in flight is cut at it, while an order (POST)
+	// in flight keeps its attempt timeout, so that the limit never makes a
+	// placed order's outcome unknown.
+	RunTimeout time.Duration
+	RunStart   time.Time
 
 	LegacyOrderPath string // default "/order/ssl"
 
@@ -63,10 +82,13 @@ type Client struct {
 	http                     *retryablehttp.Client
 	calls                    atomic.Int64
 	log                      zerolog.Logger
+	clock                    *clock
+	gate                     rateGate
+	requestTimeout           time.Duration
+	rateLimitWait            time.Duration
 }
 
 const (
-	defaultTimeout         = 90 * time.Second
 	defaultLegacyOrderPath = "/order/ssl"
 	// Response bodies larger than this are refused (a page of 1000 orders is far smaller).
 	maxResponseBody = 64 << 20
@@ -116,6 +138,19 @@ func New(cfg Config) (*Client, error) {
 	if sleep == nil {
 		sleep = sleepCtx
 	}
+	if cfg.RequestTimeout < 0 || cfg.Timeout < 0 || cfg.RateLimitWait < 0 || cfg.RunTimeout < 0 {
+		return nil, errors.New("certcentral: timeouts must not be negative")
+	}
+	c.clock = &clock{now: now, sleep: sleep, run: cfg.RunTimeout}
+	if cfg.RunTimeout > 0 {
+		start := cfg.RunStart
+		if start.IsZero() {
+			start = now()
+		}
+		c.clock.deadline = start.Add(cfg.RunTimeout)
+	}
+	c.requestTimeout = cmpOr(cfg.RequestTimeout, DefaultRequestTimeout)
+	c.rateLimitWait = cmpOr(cfg.RateLimitWait, DefaultRateLimitWait)
 	limits, legacyLimits := cfg.Limits, cfg.LegacyLimits
 	if limits == nil {
 		limits = DefaultLimits()
@@ -123,10 +158,11 @@ func New(cfg Config) (*Client, error) {
 	if legacyLimits == nil {
 		legacyLimits = DefaultLegacyLimits()
 	}
-	if c.limiter, err = newLimiter(limits, now, sleep); err != nil {
+	// The limiters wait through the clock, so no limiter wait outlasts the run.
+	if c.limiter, err = newLimiter(limits, now, c.clock.sleepUntilDeadline); err != nil {
 		return nil, err
 	}
-	if c.legacyLimiter, err = newLimiter(legacyLimits, now, sleep); err != nil {
+	if c.legacyLimiter, err = newLimiter(legacyLimits, now, c.clock.sleepUntilDeadline); err != nil {
 		return nil, err
 	}
 	if cfg.Shared != nil {
@@ -145,7 +181,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	// The timeout applies per attempt and excludes limiter and backoff waits
 	// (a wait for the 3-minute window can be long), so it moves into transport.
-	timeout := defaultTimeout
+	timeout := c.requestTimeout
 	switch {
 	case cfg.Timeout > 0:
 		timeout = cfg.Timeout
@@ -157,7 +193,8 @@ func New(cfg Config) (*Client, error) {
 	if next == nil {
 		next = http.DefaultTransport.(*http.Transport).Clone()
 	}
-	hc.Transport = &transport{next: next, calls: &c.calls, log: log, now: now, sleep: sleep, timeout: timeout, secrets: c.secrets()}
+	hc.Transport = &transport{next: next, calls: &c.calls, log: log, clock: c.clock, gate: &c.gate,
+		timeout: timeout, requestTimeout: c.requestTimeout, secrets: c.secrets()}
 	// Never follow redirects: X-DC-DEVKEY would travel to wherever they point.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
@@ -178,7 +215,8 @@ func New(cfg Config) (*Client, error) {
 	c.http = &retryablehttp.Client{
 		HTTPClient: &hc,
 		Logger:     nil, // we log per attempt in transport
-		RetryMax:   retryMax,
+		// CheckRetry counts the retries itself (429s have their own budget).
+		RetryMax: math.MaxInt32,
 		// The wait itself happens in transport (through the injectable, cancellable
 		// sleep); go-retryablehttp's own timer is set to zero.
 		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
@@ -189,13 +227,74 @@ func New(cfg Config) (*Client, error) {
 			if st == nil || !shouldRetry(st.method, resp, err) {
 				return false, nil
 			}
-			st.wait = retryWait(waitMin, waitMax, st.attempt-1, resp, now(), rand.Float64)
+			if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+				return c.retryRateLimited(st, resp, waitMin, waitMax), nil
+			}
+			t := now()
+			if st.retries >= retryMax {
+				return false, nil
+			}
+			d := retryWait(waitMin, waitMax, st.retries, resp, t, rand.Float64)
+			if !t.Add(d).Before(st.budgetEnd) {
+				st.note = fmt.Sprintf("gave up: no time left for another attempt within the request timeout of %s (--request-timeout)", c.requestTimeout)
+				return false, nil
+			}
+			if c.clock.pastDeadline(t.Add(d), "") != nil {
+				st.note = fmt.Sprintf("gave up: no time left for another attempt within the run's time limit of %s (--timeout)", c.clock.run)
+				return false, nil
+			}
+			st.retries++
+			st.wait = d
 			return true, nil
 		},
 		Backoff:      func(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 },
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
 	return c, nil
+}
+
+// retryRateLimited decides about a 429: wait (CertCentral's Retry-After, at
+// least the client's own growing backoff, at most what is left of
+// RateLimitWait) and retry, holding every call of the client back meanwhile,
+// or give up once the wait is used up or would run past the run's time
+// limit. A 429 created nothing, so this holds for orders (POST) too.
+func (c *Client) retryRateLimited(st *callState, resp *http.Response, waitMin, waitMax time.Duration) bool {
+	t := c.clock.now()
+	left := c.rateLimitWait - st.rateWaited
+	if left <= 0 || st.rateRetries >= maxRateLimitRetries {
+		st.note = fmt.Sprintf("still rate limited after waiting %s, the longest of CertCentral's rate-limit windows: other runs using the same API key may be using up its limit; try again later",
+			st.rateWaited.Round(time.Second))
+		return false
+	}
+	d := retryWait(waitMin, waitMax, st.rateRetries, nil, t, rand.Float64)
+	if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t); ok {
+		d = max(d, ra)
+	}
+	d = min(d, left)
+	if c.clock.pastDeadline(t.Add(d), "") != nil {
+		st.note = fmt.Sprintf("gave up: waiting %s for CertCentral's rate-limit window would run past the run's time limit of %s (--timeout)", d.Round(time.Second), c.clock.run)
+		return false
+	}
+	st.rateRetries++
+	st.rateWaited += d
+	st.wait, st.waitRate, st.heldUntil = d, true, t.Add(d)
+	if c.gate.pause(t, d, c.rateLimitWait) {
+		upTo := c.rateLimitWait
+		if !c.clock.deadline.IsZero() {
+			upTo = min(upTo, max(0, c.clock.deadline.Sub(t)))
+		}
+		c.log.Warn().Str("method", st.method).Str("path", st.path).Dur("wait", d).
+			Msgf("CertCentral rate limit reached (shared API key?): waiting up to %s for its window to pass", upTo.Round(time.Second))
+	}
+	return true
+}
+
+// cmpOr returns d, or def when d is zero.
+func cmpOr(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
 }
 
 func (c *Client) secrets() []string {
@@ -233,7 +332,8 @@ func (c *Client) do(ctx context.Context, r request) ([]byte, error) {
 		target += "?" + r.query
 		logPath += "?" + r.query
 	}
-	ctx = withCall(ctx, &callState{method: r.method, path: logPath, lim: lim})
+	st := &callState{method: r.method, path: logPath, lim: lim}
+	ctx = withCall(ctx, st)
 	var raw any
 	if r.body != nil {
 		raw = r.body
@@ -249,16 +349,23 @@ func (c *Client) do(ctx context.Context, r request) ([]byte, error) {
 		if resp != nil {
 			resp.Body.Close()
 		}
-		return nil, c.requestError(r, err)
+		re := c.requestError(r, err)
+		re.Note = st.note
+		return nil, re
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		details, snippet := parseErrorBody(body, c.secrets()...)
-		return nil, &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, Errors: details, Body: snippet}
+		return nil, &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, Errors: details, Body: snippet, Note: st.note}
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			// The attempt's own time ran out while the body was arriving.
+			err = &TimeoutError{Limit: st.limit, Setting: st.limitSetting, After: st.limitAfter}
+			return nil, &RequestError{Method: r.method, Path: r.path, Stage: StageResponse, Err: err}
+		}
 		return nil, &RequestError{Method: r.method, Path: r.path, Stage: StageResponse, Err: fmt.Errorf("read response: %w", err)}
 	}
 	if len(body) > maxResponseBody {
@@ -289,11 +396,16 @@ func (c *Client) setHeaders(h http.Header, r request) {
 // requestError classifies a failure without an HTTP response. Errors that do
 // not come from http.Client (no *url.Error) happened between attempts, and
 // connection set-up failures happened before anything was sent.
-func (c *Client) requestError(r request, err error) error {
+func (c *Client) requestError(r request, err error) *RequestError {
 	stage := StageInFlight
 	var ue *url.Error
 	if !errors.As(err, &ue) || errors.Is(err, errNotSent) || isDialError(err) || isCertError(err) {
 		stage = StageNotSent
+	}
+	// A time limit says itself what ran out; the URL around it adds nothing.
+	var te *TimeoutError
+	if errors.As(err, &te) {
+		err = te
 	}
 	return &RequestError{Method: r.method, Path: r.path, Stage: stage, Err: err}
 }

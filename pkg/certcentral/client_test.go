@@ -198,8 +198,10 @@ func TestListOrdersPagesThroughEveryPage(t *testing.T) {
 		offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 		var orders []string
+		// Orders that match the status filter asked for (the client drops
+		// any that do not).
 		for id := offset + 1; id <= min(offset+limit, total); id++ {
-			orders = append(orders, fmt.Sprintf(`{"id":%d,"status":"issued"}`, id))
+			orders = append(orders, fmt.Sprintf(`{"id":%d,"status":"revoked"}`, id))
 		}
 		writeJSON(w, 200, fmt.Sprintf(`{"orders":[%s],"page":{"total":%d,"limit":%d,"offset":%d}}`, strings.Join(orders, ","), total, limit, offset))
 	})

@@ -16,8 +16,8 @@ const (
 
 // ResolveEndpoint turns the --endpoint value into a v2 base URL: "" or "us" is
 // the US instance, "eu" the EU one, anything else must be an absolute URL.
-// Plain http:// is accepted only for loopback hosts (the simulator), because
-// the API key travels in a header.
+// Plain http:// is accepted only for loopback IP addresses (the simulator),
+// because the API key travels in a header.
 func ResolveEndpoint(s string) (string, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "", "us":
@@ -56,15 +56,25 @@ func resolveURL(what, s string) (string, error) {
 		return "", fmt.Errorf("%s %q: the URL must not have a query or fragment", what, s)
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return "", fmt.Errorf("%s %q: plain http is only allowed for loopback hosts (127.0.0.0/8, ::1, localhost) because the API key would cross the network unencrypted; use https://", what, s)
+		if isLocalhostName(u.Hostname()) {
+			// A name is only as loopback as /etc/hosts (or DNS) says: trust
+			// the address itself, never a name that can be pointed elsewhere.
+			return "", fmt.Errorf("%s %q: plain http is only allowed for loopback hosts given as IP addresses, not the name %q (a hosts file can point it anywhere): use http://127.0.0.1 or http://[::1] instead", what, s, u.Hostname())
+		}
+		return "", fmt.Errorf("%s %q: plain http is only allowed for loopback hosts given as IP addresses (127.0.0.0/8, ::1) because the API key would cross the network unencrypted; use https://", what, s)
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
+// isLoopback reports a literal loopback IP address (127.0.0.0/8, ::1). Names,
+// "localhost" included, are not loopback: what they resolve to is up to the
+// hosts file and the resolver, not to the URL.
 func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+func isLocalhostName(host string) bool {
+	h := strings.TrimSuffix(strings.ToLower(host), ".")
+	return h == "localhost" || strings.HasSuffix(h, ".localhost")
 }

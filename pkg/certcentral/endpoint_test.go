@@ -22,7 +22,13 @@ func TestResolveEndpoint(t *testing.T) {
 		{in: "https://proxy.internal:8443/digicert/services/v2", want: "https://proxy.internal:8443/digicert/services/v2"},
 		{in: "http://127.0.0.1:8443/services/v2", want: "http://127.0.0.1:8443/services/v2"},
 		{in: "http://127.1.2.3:8443/services/v2", want: "http://127.1.2.3:8443/services/v2"},
-		{in: "http://localhost:8443/services/v2", want: "http://localhost:8443/services/v2"},
+		// A name is not an address: /etc/hosts can point localhost anywhere,
+		// and the API key would follow in clear text. (This case used to be
+		// accepted; that was the bug.)
+		{in: "http://localhost:8443/services/v2", wantErr: "use http://127.0.0.1"},
+		{in: "http://LOCALHOST./services/v2", wantErr: "use http://127.0.0.1"},
+		{in: "http://api.localhost/services/v2", wantErr: "use http://127.0.0.1"},
+		{in: "https://localhost:8443/services/v2", want: "https://localhost:8443/services/v2"},
 		{in: "http://[::1]:8443/services/v2", want: "http://[::1]:8443/services/v2"},
 		{in: "http://example.com/services/v2", wantErr: "only allowed for loopback"},
 		{in: "http://10.0.0.1/services/v2", wantErr: "only allowed for loopback"},

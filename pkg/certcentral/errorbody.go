@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/certplan/certplan/pkg/termsafe"
 )
 
 // Limits on what a server-provided text may contribute to an error or a log.
@@ -142,8 +144,14 @@ func scalarText(v any) string {
 var cardNumberLike = regexp.MustCompile(`\d{13,19}`)
 
 // sanitize collapses whitespace, drops control characters, redacts secrets and
-// anything that looks like a card number, and shortens s to at most max runes.
+// anything that looks like a card number, shortens s to at most max runes,
+// and defuses GitHub workflow commands (termsafe.Text): the text is the
+// server's, and it ends up in errors and logs printed in CI.
 func sanitize(s string, max int, secrets []string) string {
+	return termsafe.Text(sanitizeRaw(s, max, secrets))
+}
+
+func sanitizeRaw(s string, max int, secrets []string) string {
 	for _, sec := range secrets {
 		if len(sec) >= 4 {
 			s = strings.ReplaceAll(s, sec, "(redacted)")

@@ -16,6 +16,9 @@ type APIError struct {
 	Errors       []ErrorDetail
 	// Body is a short, sanitized snippet of a body that held no parseable errors.
 	Body string
+	// Note says why the client stopped retrying, when that was its choice
+	// (the rate limit outlasted its patience, no time left), or is empty.
+	Note string
 }
 
 // ErrorDetail is one entry of the errors list. A code "not_found|order" is
@@ -56,7 +59,22 @@ func (e *APIError) Error() string {
 	if len(e.Errors) == 0 && e.Body != "" {
 		fmt.Fprintf(&b, ": %q", e.Body)
 	}
+	if e.Note != "" {
+		b.WriteString("; " + e.Note)
+	}
 	return b.String()
+}
+
+// summary is the status and the error codes (or the snippet), for wrapping.
+func (e *APIError) summary() string {
+	s := fmt.Sprintf("HTTP %d", e.StatusCode)
+	if codes := e.Codes(); len(codes) > 0 {
+		return s + " " + strings.Join(codes, ", ")
+	}
+	if e.Body != "" {
+		return fmt.Sprintf("%s %q", s, e.Body)
+	}
+	return s
 }
 
 // Codes returns every error code as sent ("code|detail").
@@ -116,13 +134,31 @@ type RequestError struct {
 	Method, Path string
 	Stage        Stage
 	Err          error
+	Note         string // why the client stopped retrying, as APIError.Note
 }
 
 func (e *RequestError) Error() string {
-	return fmt.Sprintf("certcentral: %s %s (%s): %v", e.Method, e.Path, e.Stage, e.Err)
+	s := fmt.Sprintf("certcentral: %s %s (%s): %v", e.Method, e.Path, e.Stage, e.Err)
+	if e.Note != "" {
+		s += "; " + e.Note
+	}
+	return s
 }
 
 func (e *RequestError) Unwrap() error { return e.Err }
+
+// InconclusiveError is a look-up whose response is not an answer: it neither
+// lists orders nor says, the documented way, that there are none. The caller
+// cannot tell whether an order exists and must treat it as a failed look-up,
+// never as "none". It is not retryable within the run.
+type InconclusiveError struct {
+	Method, Path string
+	Reason       string
+}
+
+func (e *InconclusiveError) Error() string {
+	return fmt.Sprintf("certcentral: %s %s: not an answer: %s; cannot tell whether an order exists", e.Method, e.Path, e.Reason)
+}
 
 // BuildError is a request that could not be built; nothing was sent.
 type BuildError struct {

@@ -9,11 +9,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/product"
 )
 
 // MaxIDsPerList is the most order ids ListOrders puts in one filters[id]; more
@@ -27,14 +28,14 @@ const listPageSize = 1000
 // from BuildOrderBody. It is never retried except on 429: on any other failure
 // use NothingCreated / OutcomeUnknown to decide, and look the
 // alternative_order_id up before submitting again.
-func (c *Client) PlaceOrder(ctx context.Context, product spec.Product, body []byte) (*PlaceOrderResponse, error) {
-	if product == "" || product.IsLegacy() {
-		return nil, buildErr("product", "%q is not a Services API v2 product (legacy_ssl goes through PlaceLegacyOrder)", product)
+func (c *Client) PlaceOrder(ctx context.Context, prod product.Product, body []byte) (*PlaceOrderResponse, error) {
+	if prod == "" || prod.IsLegacy() {
+		return nil, buildErr("product", "%q is not a Services API v2 product (legacy_ssl goes through PlaceLegacyOrder)", prod)
 	}
 	if !json.Valid(body) {
 		return nil, buildErr("", "order body is not valid JSON")
 	}
-	r := request{method: http.MethodPost, path: "/order/certificate/" + url.PathEscape(string(product)), body: body}
+	r := request{method: http.MethodPost, path: "/order/certificate/" + url.PathEscape(string(prod)), body: body}
 	data, err := c.do(ctx, r)
 	if err != nil {
 		return nil, err
@@ -76,7 +77,10 @@ func (c *Client) OrderInfo(ctx context.Context, orderID int64) (*Order, error) {
 
 // ListOrders returns every order matching f (GET /order/certificate), paging
 // through all pages with limit=1000. More than MaxIDsPerList ids are split
-// into several filtered calls.
+// into several filtered calls. Orders that do not match f (a server that
+// ignores or misreads a filter) are dropped, with a warning: what comes back
+// is only ever what was asked for. An asked-for id may still be missing; the
+// caller decides what that means (plan.Refresh reads it with OrderInfo).
 func (c *Client) ListOrders(ctx context.Context, f ListFilter) ([]Order, error) {
 	if err := f.validate(); err != nil {
 		return nil, err
@@ -97,28 +101,89 @@ func (c *Client) ListOrders(ctx context.Context, f ListFilter) ([]Order, error) 
 	return all, nil
 }
 
+// maxListPages bounds one listing whatever the server says: 1,000 pages of
+// 1,000 orders, far more than any account certplan manages.
+const maxListPages = 1000
+
+// listPages pages through one filtered listing. The number of pages is
+// bounded by what the first page announced (its total over its size, plus
+// one for orders added while paging) and by maxListPages: a server that keeps
+// announcing more orders, or ignores the offset, is stopped with an error
+// naming the endpoint instead of paging forever.
 func (c *Client) listPages(ctx context.Context, f ListFilter) ([]Order, error) {
 	var all []Order
-	offset := 0
-	for {
+	seen := map[int64]bool{}
+	offset, firstTotal, budget := 0, 0, 1
+	for page := 1; ; page++ {
 		r := request{method: http.MethodGet, path: "/order/certificate", query: f.query(offset, listPageSize)}
 		data, err := c.do(ctx, r)
 		if err != nil {
 			return nil, err
 		}
-		var page struct {
+		var resp struct {
 			Orders []Order `json:"orders"`
 			Page   Page    `json:"page"`
 		}
-		if err := decode(r, data, &page); err != nil {
+		if err := decode(r, data, &resp); err != nil {
 			return nil, err
 		}
-		all = append(all, page.Orders...)
-		offset += len(page.Orders)
-		if len(page.Orders) == 0 || offset >= page.Page.Total {
+		if page == 1 {
+			firstTotal = resp.Page.Total
+			if n := len(resp.Orders); n > 0 {
+				budget = min(maxListPages, (firstTotal+n-1)/n+1)
+			}
+		}
+		fresh, unasked := 0, 0
+		for _, o := range resp.Orders {
+			if o.ID != 0 && seen[o.ID] {
+				continue // shifted onto this page by an order added meanwhile
+			}
+			seen[o.ID] = true
+			fresh++
+			if !f.matches(o) {
+				unasked++
+				continue
+			}
+			all = append(all, o)
+		}
+		if unasked > 0 {
+			c.log.Warn().Str("method", r.method).Str("path", r.path).Int("page", page).Int("ignored", unasked).
+				Msg("CertCentral returned orders the filters exclude (filter ignored or misread?); ignored them")
+		}
+		offset += len(resp.Orders)
+		if len(resp.Orders) == 0 || offset >= resp.Page.Total {
 			return all, nil
 		}
+		if fresh == 0 {
+			return nil, &RequestError{Method: r.method, Path: r.path, Stage: StageResponse,
+				Err: fmt.Errorf("page %d (offset %d) repeats orders already listed: the server ignores the offset, so the listing cannot finish", page, offset-len(resp.Orders))}
+		}
+		if page >= budget {
+			return nil, &RequestError{Method: r.method, Path: r.path, Stage: StageResponse,
+				Err: fmt.Errorf("still more orders after %d pages: the first page announced %d, now %d; the listing keeps growing (or the server misreports its total), so certplan stopped rather than page forever; try again later", page, firstTotal, resp.Page.Total)}
+		}
 	}
+}
+
+// matches reports whether o is what f asks for. Fields the order does not
+// carry are not held against it. The issued status filter also returns
+// expired orders (documented: "includes any order where the certificate has
+// been issued, even if the order has expired").
+func (f ListFilter) matches(o Order) bool {
+	if len(f.IDs) > 0 && !slices.Contains(f.IDs, o.ID) {
+		return false
+	}
+	if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, o.Status) &&
+		!(o.Status == "expired" && slices.Contains(f.Statuses, "issued")) {
+		return false
+	}
+	if f.ProductNameID != "" && o.Product.NameID != "" && o.Product.NameID != f.ProductNameID {
+		return false
+	}
+	if vt := o.Certificate.ValidTill; f.ValidTillBefore != "" && len(vt) >= len(time.DateOnly) && vt[:len(time.DateOnly)] > f.ValidTillBefore {
+		return false
+	}
+	return true
 }
 
 func (f ListFilter) validate() error {
@@ -172,7 +237,13 @@ func (f ListFilter) query(offset, limit int) string {
 }
 
 // OrdersByAlternateID returns every order carrying altID
-// (GET /order/alternate/{id}). A 404 and an empty list both return (nil, nil).
+// (GET /order/alternate/{id}). Only two answers mean "no order": a 404 whose
+// errors carry a not_found code ("not_found", "not_found|order"), and a
+// success body with a well-formed, empty "orders" list; both return (nil, nil).
+// Anything else that is not a list of orders (a 200 of {} or without
+// "orders", a body that carries "errors", an order without an id, a 404
+// without the code, such as a proxy's HTML page) is an *InconclusiveError:
+// the look-up could not tell, and the caller must not take it for "none".
 func (c *Client) OrdersByAlternateID(ctx context.Context, altID string) ([]AlternateOrder, error) {
 	if altID == "" {
 		return nil, buildErr("alternative_order_id", "must not be empty")
@@ -182,20 +253,47 @@ func (c *Client) OrdersByAlternateID(ctx context.Context, altID string) ([]Alter
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound {
-			return nil, nil
+			if ae.HasCode("not_found") {
+				return nil, nil
+			}
+			return nil, &InconclusiveError{Method: r.method, Path: r.path,
+				Reason: fmt.Sprintf("HTTP 404 without a not_found error code (%s), which is not CertCentral saying that no order carries the id", ae.summary())}
 		}
 		return nil, err
 	}
 	var out struct {
-		Orders []AlternateOrder `json:"orders"`
+		Orders *[]json.RawMessage `json:"orders"`
+		Errors json.RawMessage    `json:"errors"`
 	}
 	if err := decode(r, data, &out); err != nil {
 		return nil, err
 	}
-	if len(out.Orders) == 0 {
+	inconclusive := func(format string, args ...any) error {
+		return &InconclusiveError{Method: r.method, Path: r.path, Reason: fmt.Sprintf(format, args...)}
+	}
+	if e := bytes.TrimSpace(out.Errors); len(e) > 0 && !bytes.Equal(e, []byte("null")) && !bytes.Equal(e, []byte("[]")) {
+		details, _ := parseErrorBody(data, c.secrets()...)
+		codes := make([]string, 0, len(details))
+		for _, d := range details {
+			codes = append(codes, d.FullCode())
+		}
+		return nil, inconclusive("the success response carries errors %q", codes)
+	}
+	if out.Orders == nil {
+		return nil, inconclusive("the response has no \"orders\" list")
+	}
+	if len(*out.Orders) == 0 {
 		return nil, nil
 	}
-	return out.Orders, nil
+	orders := make([]AlternateOrder, 0, len(*out.Orders))
+	for i, raw := range *out.Orders {
+		var o AlternateOrder
+		if err := json.Unmarshal(raw, &o); err != nil || o.OrderID <= 0 {
+			return nil, inconclusive("orders[%d] carries no usable order_id", i)
+		}
+		orders = append(orders, o)
+	}
+	return orders, nil
 }
 
 // PlaceLegacyOrder submits a REST v1 order (POST {legacy}/order/ssl) with a

@@ -17,9 +17,10 @@ const (
 	defaultRetryMax     = 4
 	defaultRetryWaitMin = time.Second
 	defaultRetryWaitMax = 30 * time.Second
-	// maxRetryAfter caps a server's Retry-After: no CertCentral window is longer
-	// than a few minutes, and a stuck run is worse than a failed request.
-	maxRetryAfter = 5 * time.Minute
+	// maxRetryAfter caps a server's Retry-After at CertCentral's longest
+	// rate-limit window (1000 requests per 3 minutes): a longer one is wrong
+	// for this API, and a stuck run is worse than a failed request.
+	maxRetryAfter = 3 * time.Minute
 )
 
 // shouldRetry is the retry policy. Reads (GET) are retried on 429, 5xx (but

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,11 +92,15 @@ func TestRetries(t *testing.T) {
 			steps: []step{tooMany(fixedNow.Add(9 * time.Second).Format(http.TimeFormat)), placed}, wantCalls: 2,
 			wantWaits: []time.Duration{9 * time.Second}},
 		{name: "POST retried on 429 without Retry-After, own backoff", call: place, steps: []step{tooMany(""), tooMany(""), placed}, wantCalls: 3},
-		{name: "POST 429 until RetryMax", call: place, steps: []step{tooMany("1")}, wantCalls: 4,
+		// A 429 is retried until CertCentral's 3-minute window has been waited
+		// out (RetryMax does not apply: giving up after RetryMax 429s, about
+		// 15 s, was the bug of issue 11, item 13).
+		{name: "POST 429 until the 3-minute window is waited out", call: place, steps: []step{tooMany("60")}, wantCalls: 4,
 			wantErr: func(err error) bool {
-				return certcentral.IsRateLimited(err) && certcentral.NothingCreated(err) && !certcentral.OutcomeUnknown(err)
+				return certcentral.IsRateLimited(err) && certcentral.NothingCreated(err) && !certcentral.OutcomeUnknown(err) &&
+					strings.Contains(err.Error(), "still rate limited after waiting 3m0s")
 			},
-			wantWaits: []time.Duration{time.Second, time.Second, time.Second}},
+			wantWaits: []time.Duration{time.Minute, time.Minute, time.Minute}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

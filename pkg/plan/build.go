@@ -231,7 +231,9 @@ func costOf(g given, d decision, ch *Change) (*Billing, *Validity) {
 		if !known {
 			end, date = time.Time{}, "" // the certificate's end is no bound on its successor
 		}
-		b := &Billing{Kind: BillingFree, OrderID: g.current.OrderID, PaidThrough: date}
+		// ch.OrderID: the order reissued (a resumed reissue's is the
+		// journal's, and the state may no longer know it).
+		b := &Billing{Kind: BillingFree, OrderID: ch.OrderID, PaidThrough: date}
 		if len(d.addedNames) > 0 {
 			b.Kind, b.AddedNames = BillingProRata, d.addedNames
 		}
@@ -241,7 +243,7 @@ func costOf(g given, d decision, ch *Change) (*Billing, *Validity) {
 			return nil, nil
 		}
 		if _, date, known := orderEnd(g); known {
-			return &Billing{Kind: BillingFree, OrderID: g.current.OrderID, PaidThrough: date}, nil
+			return &Billing{Kind: BillingFree, OrderID: ch.OrderID, PaidThrough: date}, nil
 		}
 	}
 	return nil, nil

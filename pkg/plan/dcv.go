@@ -39,6 +39,10 @@ type DCVLapse struct {
 	NextCertificate string `json:"next_certificate"`
 }
 
+// autoReissueLead is how long before expiry CertCentral reissues a
+// certificate whose order sets auto_reissue.
+const autoReissueLead = 30 * day
+
 // Awaiting reports whether the change's order waits for its DCV records.
 func (d *DCV) Awaiting() bool { return d != nil && len(d.Records) > 0 }
 
@@ -115,7 +119,7 @@ func nextCertificate(g given, action Action) (time.Time, bool) {
 	}
 	rb := g.manifest.RenewBefore
 	if autoReissue(g.manifest.Order) {
-		rb = max(rb, certCentralAutoReissue)
+		rb = max(rb, autoReissueLead)
 	}
 	next := exp.Add(-rb)
 	if end, _, known := orderEnd(g); known && end.Add(-g.manifest.RenewBefore).Before(next) {

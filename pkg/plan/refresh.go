@@ -11,29 +11,25 @@ import (
 	"github.com/certplan/certplan/pkg/state"
 )
 
-// OrderLister lists orders in bulk; *certcentral.Client satisfies it.
+// OrderLister lists orders in bulk, and reads one order when a listing did
+// not return it; *certcentral.Client satisfies it.
 type OrderLister interface {
 	ListOrders(ctx context.Context, f certcentral.ListFilter) ([]certcentral.Order, error)
+	OrderInfo(ctx context.Context, orderID int64) (*certcentral.Order, error)
 }
 
 // RefreshStats says what a refresh cost and found.
 type RefreshStats struct {
-	Calls  int // ListOrders calls (each one page: at most refreshChunk ids)
-	Orders int // distinct tracked orders returned
+	Calls   int // ListOrders calls (each one page: at most refreshChunk ids)
+	Lookups int // order info calls for ids a listing did not return
+	Orders  int // distinct tracked orders returned
+	// Unseen are tracked orders that neither the listing nor order info
+	// returned (order info said not found): planned from the state alone.
+	Unseen []int64
 }
 
-const (
-	// refreshChunk is the most ids one list call asks about (the API's page limit).
-	refreshChunk = 1000
-	// refreshHorizon: orders whose renewal window opens within it are refreshed.
-	refreshHorizon = 7 * day
-	// certCentralAutoReissue is how long before expiry CertCentral reissues
-	// a certificate whose order sets auto_reissue.
-	certCentralAutoReissue = 30 * day
-)
-
-// deadStatuses are asked about for every tracked order not otherwise refreshed.
-var deadStatuses = []string{string(state.StatusRevoked), string(state.StatusRejected), string(state.StatusCanceled)}
+// refreshChunk is the most ids one list call asks about (the API's page limit).
+const refreshChunk = 1000
 
 // FactsFromOrder converts CertCentral's order info into the facts the state
 // records and the plan decides from: the one conversion from the client's
@@ -64,98 +60,85 @@ func FactsFromOrder(o *certcentral.Order) state.OrderFacts {
 	return f
 }
 
-// Refresh reads the current facts of the tracked orders that matter for the
-// next plan, in bulk. Orders that may have changed status (in flight) or
-// whose renewal window opens within 7 days (or has opened; with
-// auto_reissue, CertCentral's 30 days count as the window at least, so that
-// its reissues are adopted) are listed by id,
-// up to 1000 ids per call. Every other tracked order is listed by id with a
-// status filter of revoked, rejected and canceled, so that one killed in the
-// console shows up as drift at the same cost per 1000 orders; the answer is
-// usually empty. Orders of names absent from the manifests (orphans), dead
-// orders and orders of unknown outcome are not asked about. 10,000 tracked
-// orders cost at most 11 calls. The orders come back as state.OrderFacts
-// (FactsFromOrder), so that planning never sees the client's types.
-func Refresh(ctx context.Context, l OrderLister, st *state.State, certs []*spec.Certificate, now time.Time) (map[int64]state.OrderFacts, RefreshStats, error) {
+// Refresh reads the current facts of the tracked orders of declared
+// certificates, in bulk: every live order certplan tracks is listed by id
+// (filters[id], up to 1000 ids per call). 10,000 tracked orders cost 10
+// calls. Orders of names absent from the manifests (orphans), dead orders
+// and orders of unknown outcome are not asked about.
+//
+// What comes back is checked against what was asked: an order that was not
+// asked about is ignored, and an id the listing did not return is read with
+// order info (GET /order/certificate/{id}), so that a server that ignores or
+// misreads the filter can make a refresh slower, never make a tracked order
+// look gone or unchanged. No status filter is sent: an answer to "which of
+// these are revoked" is usually empty, and an empty answer cannot be told
+// from a filter the server did not understand. The orders come back as
+// state.OrderFacts (FactsFromOrder), so that planning never sees the
+// client's types. Since every tracked order is listed, CertCentral's own
+// reissues (auto_reissue, 30 days before expiry) are adopted whenever they
+// happen.
+func Refresh(ctx context.Context, l OrderLister, st *state.State, certs []*spec.Certificate, _ time.Time) (map[int64]state.OrderFacts, RefreshStats, error) {
 	var stats RefreshStats
 	facts := map[int64]state.OrderFacts{}
 	if st == nil {
 		return facts, stats, nil
 	}
-	watch, rest := selectForRefresh(st, certs, now.UTC())
-	list := func(ids []int64, statuses []string) error {
-		for len(ids) > 0 {
-			n := min(len(ids), refreshChunk)
-			chunk := ids[:n]
-			ids = ids[n:]
-			asked := make(map[int64]bool, n)
-			for _, id := range chunk {
-				asked[id] = true
-			}
-			stats.Calls++
-			orders, err := l.ListOrders(ctx, certcentral.ListFilter{IDs: chunk, Statuses: statuses})
-			if err != nil {
-				return fmt.Errorf("list %d tracked orders (ids %d..%d): %w", n, chunk[0], chunk[n-1], err)
-			}
-			for i := range orders {
-				if o := &orders[i]; asked[o.ID] {
-					facts[o.ID] = FactsFromOrder(o)
-				}
+	ids := selectForRefresh(st, certs)
+	for len(ids) > 0 {
+		n := min(len(ids), refreshChunk)
+		chunk := ids[:n]
+		ids = ids[n:]
+		asked := make(map[int64]bool, n)
+		for _, id := range chunk {
+			asked[id] = true
+		}
+		stats.Calls++
+		orders, err := l.ListOrders(ctx, certcentral.ListFilter{IDs: chunk})
+		if err != nil {
+			return nil, stats, fmt.Errorf("list %d tracked orders (ids %d..%d): %w", n, chunk[0], chunk[n-1], err)
+		}
+		for i := range orders {
+			if o := &orders[i]; asked[o.ID] {
+				facts[o.ID] = FactsFromOrder(o)
 			}
 		}
-		return nil
-	}
-	if err := list(watch, nil); err != nil {
-		return nil, stats, err
-	}
-	if err := list(rest, deadStatuses); err != nil {
-		return nil, stats, err
+		for _, id := range chunk {
+			if _, ok := facts[id]; ok {
+				continue
+			}
+			stats.Lookups++
+			o, err := l.OrderInfo(ctx, id)
+			switch {
+			case certcentral.IsNotFound(err):
+				stats.Unseen = append(stats.Unseen, id)
+			case err != nil:
+				return nil, stats, fmt.Errorf("order %d, which the listing did not return: %w", id, err)
+			case o.ID != id:
+				return nil, stats, fmt.Errorf("order %d, which the listing did not return: order info answered with order %d", id, o.ID)
+			default:
+				facts[id] = FactsFromOrder(o)
+			}
+		}
 	}
 	stats.Orders = len(facts)
 	return facts, stats, nil
 }
 
-// selectForRefresh splits the tracked orders of declared certificates into
-// those to refresh fully (watch) and those only checked for death (rest),
-// each sorted and without duplicates.
-func selectForRefresh(st *state.State, certs []*spec.Certificate, now time.Time) (watch, rest []int64) {
-	renewBefore := make(map[string]time.Duration, len(certs))
+// selectForRefresh returns the tracked orders of declared certificates that
+// may still change (not dead, outcome known), sorted and without duplicates.
+func selectForRefresh(st *state.State, certs []*spec.Certificate) []int64 {
+	declared := make(map[string]bool, len(certs))
 	for _, c := range certs {
-		renewBefore[c.Name] = c.RenewBefore
-		if c.Product.HasPlans() && autoReissue(c.Order) {
-			// CertCentral reissues 30 days before expiry: watch from
-			// then, so that its reissue is adopted as it happens.
-			renewBefore[c.Name] = max(c.RenewBefore, certCentralAutoReissue)
-		}
+		declared[c.Name] = true
 	}
-	w, r := map[int64]bool{}, map[int64]bool{}
+	set := map[int64]bool{}
 	for name, cur := range st.Certificates {
-		rb, declared := renewBefore[name]
-		if cur == nil || !declared || cur.OrderID <= 0 || cur.Status.Dead() || cur.Status == state.StatusUnknownOutcome {
+		if cur == nil || !declared[name] || cur.OrderID <= 0 || cur.Status.Dead() || cur.Status == state.StatusUnknownOutcome {
 			continue
 		}
-		if needsRefresh(cur, rb, now) {
-			w[cur.OrderID] = true
-		} else {
-			r[cur.OrderID] = true
-		}
+		set[cur.OrderID] = true
 	}
-	for id := range w {
-		delete(r, id)
-	}
-	return sortedIDs(w), sortedIDs(r)
-}
-
-// needsRefresh: in flight, near or inside the renewal window, or of unknown validity.
-func needsRefresh(cur *state.Certificate, renewBefore time.Duration, now time.Time) bool {
-	if cur.Status != state.StatusIssued && cur.Status != state.StatusExpired {
-		return true
-	}
-	d, ok := parseDate(pickValidTill(cur.ValidTill, cur.OrderValidTill))
-	if !ok {
-		return true
-	}
-	return !now.Before(expiry(d).Add(-renewBefore - refreshHorizon))
+	return sortedIDs(set)
 }
 
 func sortedIDs(set map[int64]bool) []int64 {

@@ -21,6 +21,23 @@ type fakeLister struct {
 	calls   []certcentral.ListFilter
 	extra   []certcentral.Order // returned by every call, whatever the filter
 	failing bool
+	// ignoresIDs: the server answers as if filters[id] were absent (the
+	// whole account); misreadsIDs: as if it matched no order at all.
+	ignoresIDs, misreadsIDs bool
+	infoCalls               []int64 // OrderInfo calls
+	infoErr                 error   // OrderInfo fails with it
+}
+
+func (f *fakeLister) OrderInfo(_ context.Context, id int64) (*certcentral.Order, error) {
+	f.infoCalls = append(f.infoCalls, id)
+	if f.infoErr != nil {
+		return nil, f.infoErr
+	}
+	o, ok := f.orders[id]
+	if !ok {
+		return nil, &certcentral.APIError{StatusCode: 404, Method: "GET", Path: fmt.Sprintf("/order/certificate/%d", id)}
+	}
+	return &o, nil
 }
 
 func (f *fakeLister) ListOrders(_ context.Context, flt certcentral.ListFilter) ([]certcentral.Order, error) {
@@ -30,6 +47,16 @@ func (f *fakeLister) ListOrders(_ context.Context, flt certcentral.ListFilter) (
 	}
 	if len(flt.IDs) == 0 || len(flt.IDs) > 1000 {
 		f.t.Errorf("list call with %d ids, want 1..1000", len(flt.IDs))
+	}
+	switch {
+	case f.misreadsIDs:
+		return nil, nil
+	case f.ignoresIDs:
+		var all []certcentral.Order
+		for _, o := range f.orders {
+			all = append(all, o)
+		}
+		return append(all, f.extra...), nil
 	}
 	var out []certcentral.Order
 	for _, id := range flt.IDs {
@@ -82,9 +109,9 @@ func TestRefresh10kOrdersInFewCalls(t *testing.T) {
 	if stats.Calls > 20 || stats.Calls != len(f.calls) {
 		t.Fatalf("refresh of 10,000 orders made %d calls (stats say %d), want <= 20", len(f.calls), stats.Calls)
 	}
-	// 2,000 watched (2 calls) + 8,000 checked for death (8 calls).
-	if stats.Calls != 10 {
-		t.Errorf("calls = %d, want 10", stats.Calls)
+	// 10,000 tracked orders listed by id, 1000 per call.
+	if stats.Calls != 10 || stats.Lookups != 0 {
+		t.Errorf("calls = %d, lookups %d; want 10 and 0", stats.Calls, stats.Lookups)
 	}
 	for _, id := range watch {
 		if _, ok := facts[id]; !ok {
@@ -96,8 +123,11 @@ func TestRefresh10kOrdersInFewCalls(t *testing.T) {
 			t.Errorf("order %d killed in the console not found", id)
 		}
 	}
-	if stats.Orders != len(watch)+2 || len(facts) != stats.Orders {
-		t.Errorf("stats.Orders = %d, facts %d, want %d", stats.Orders, len(facts), len(watch)+2)
+	// Every tracked order comes back, not only those in flight, near their
+	// window or dead: the dead-status listing whose usual empty answer could
+	// not be told from a filter the server misread is gone (issue 11).
+	if stats.Orders != 10000 || len(facts) != stats.Orders {
+		t.Errorf("stats.Orders = %d, facts %d, want 10000", stats.Orders, len(facts))
 	}
 
 	// The drift is planned: revoked -> create.
@@ -126,35 +156,51 @@ func TestRefreshAsksOnlyAboutWhatMatters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.calls) != 2 || stats.Calls != 2 {
+	// One call for both live orders, without a status filter (it used to be
+	// one call for the watched order and one with the dead statuses for the
+	// other, whose usual empty answer proved nothing).
+	if len(f.calls) != 1 || stats.Calls != 1 {
 		t.Fatalf("calls = %+v", f.calls)
 	}
-	if !slices.Equal(f.calls[0].IDs, []int64{1}) || len(f.calls[0].Statuses) != 0 {
-		t.Errorf("first call = %+v, want ids [1] without a status filter", f.calls[0])
-	}
-	if !slices.Equal(f.calls[1].IDs, []int64{2}) || !slices.Equal(f.calls[1].Statuses, []string{"revoked", "rejected", "canceled"}) {
-		t.Errorf("second call = %+v, want ids [2] with the dead statuses", f.calls[1])
+	if !slices.Equal(f.calls[0].IDs, []int64{1, 2}) || len(f.calls[0].Statuses) != 0 {
+		t.Errorf("call = %+v, want ids [1 2] without a status filter", f.calls[0])
 	}
 	if _, ok := facts[999]; ok {
 		t.Error("refresh kept an order it did not ask about")
 	}
-	if _, ok := facts[1]; !ok || len(facts) != 1 {
-		t.Errorf("facts = %v, want order 1 only", facts)
+	if _, ok := facts[1]; !ok || len(facts) != 2 {
+		t.Errorf("facts = %v, want orders 1 and 2", facts)
 	}
 }
 
-// With auto_reissue, an order is watched from 30 days (CertCentral's
-// reissue) plus the horizon before expiry, however short renewBefore is, so
-// that CertCentral's reissue is adopted as it happens.
+// With auto_reissue, CertCentral reissues 30 days before expiry, however
+// short renewBefore is: the reissued certificate must come back from
+// refresh as it happens, so that it is adopted. Every tracked order is now
+// refreshed in full (this test used to check that the auto_reissue order
+// was in the watched set and the other only checked for death; that split
+// is gone, see TestRefreshTrustsOnlyWhatWasAskedFor), so both orders' new
+// certificates come back.
 func TestRefreshWatchesAutoReissue(t *testing.T) {
 	st := &state.State{Certificates: map[string]*state.Certificate{}}
 	auto, plain := autoReissueOn(renewBefore(tlsCert("auto"), 10*day)), renewBefore(tlsCert("plain"), 10*day)
 	// Expires in 35 days: inside 30 + 7, outside 10 + 7.
 	st.Certificates["auto"] = planTill(1, "2026-12-28", "2027-10-10")(t, auto)
 	st.Certificates["plain"] = planTill(2, "2026-12-28", "2027-10-10")(t, plain)
-	watch, rest := selectForRefresh(st, []*spec.Certificate{auto, plain}, testNow)
-	if !slices.Equal(watch, []int64{1}) || !slices.Equal(rest, []int64{2}) {
-		t.Errorf("watch %v rest %v, want [1] [2]", watch, rest)
+	reissued := func(id int64) certcentral.Order {
+		return certcentral.Order{ID: id, Status: "issued", Certificate: certcentral.OrderCertificate{ID: 900 + id, ValidTill: "2027-10-10"}}
+	}
+	f := &fakeLister{t: t, orders: map[int64]certcentral.Order{1: reissued(1), 2: reissued(2)}}
+	facts, _, err := Refresh(context.Background(), f, st, []*spec.Certificate{auto, plain}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.calls) != 1 || !slices.Equal(f.calls[0].IDs, []int64{1, 2}) {
+		t.Errorf("calls %+v, want one for ids [1 2]", f.calls)
+	}
+	for _, id := range []int64{1, 2} {
+		if facts[id].CertificateID != 900+id || facts[id].ValidTill != "2027-10-10" {
+			t.Errorf("order %d: facts %+v, want the reissued certificate", id, facts[id])
+		}
 	}
 }
 
@@ -172,6 +218,74 @@ func TestRefreshEmptyAndErrors(t *testing.T) {
 	}
 	if len(f.calls) != 1 {
 		t.Errorf("refresh went on after a failure: %d calls", len(f.calls))
+	}
+}
+
+// TestRefreshTrustsOnlyWhatWasAskedFor: whether CertCentral reads
+// filters[id] as sent is unconfirmed. A server that ignores it (answers with
+// the whole account) or misreads it (answers with nothing) must never make a
+// tracked order look gone or unchanged: orders not asked about are ignored,
+// and ids the listing did not return are read with order info.
+func TestRefreshTrustsOnlyWhatWasAskedFor(t *testing.T) {
+	for _, mode := range []string{"ignores", "misreads"} {
+		t.Run(mode, func(t *testing.T) {
+			st, certs, account, _ := trackedState(t, 30)
+			// Order 100003, far from its window, was revoked in the console;
+			// order 100000, pending in the state, was issued.
+			account[100003] = certcentral.Order{ID: 100003, Status: "revoked"}
+			account[100000] = certcentral.Order{ID: 100000, Status: "issued", Certificate: certcentral.OrderCertificate{ValidTill: "2027-12-01"}}
+			f := &fakeLister{t: t, orders: account, ignoresIDs: mode == "ignores", misreadsIDs: mode == "misreads",
+				extra: []certcentral.Order{{ID: 555, Status: "issued"}}}
+			facts, stats, err := Refresh(context.Background(), f, st, certs, testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := facts[555]; ok {
+				t.Error("refresh kept an order it did not ask about")
+			}
+			if got := facts[100003].Status; got != state.StatusRevoked {
+				t.Errorf("order revoked in the console reads %q, want revoked", got)
+			}
+			if got := facts[100000].Status; got != state.StatusIssued {
+				t.Errorf("pending order that was issued reads %q, want issued", got)
+			}
+			if len(facts) != 30 {
+				t.Errorf("facts for %d of 30 tracked orders", len(facts))
+			}
+			wantLookups := 0
+			if mode == "misreads" {
+				wantLookups = 30
+			}
+			if stats.Lookups != wantLookups || len(f.infoCalls) != wantLookups {
+				t.Errorf("order info calls = %d (stats %d), want %d", len(f.infoCalls), stats.Lookups, wantLookups)
+			}
+			p := Build(Input{Certificates: certs, State: st, Facts: facts, Now: testNow})
+			if len(p.Drift) != 1 || p.Drift[0].OrderID != 100003 {
+				t.Errorf("drift = %+v, want the revoked order", p.Drift)
+			}
+		})
+	}
+}
+
+// TestRefreshOrderInfoFallback: an id the listing did not return and order
+// info does not know is planned from the state (and reported); any other
+// failure of order info fails the refresh rather than guess.
+func TestRefreshOrderInfoFallback(t *testing.T) {
+	st, certs, account, _ := trackedState(t, 3)
+	delete(account, 100001) // the key can no longer see it
+	f := &fakeLister{t: t, orders: account}
+	facts, stats, err := Refresh(context.Background(), f, st, certs, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(facts) != 2 || !slices.Equal(stats.Unseen, []int64{100001}) || !slices.Equal(f.infoCalls, []int64{100001}) {
+		t.Errorf("facts %v, unseen %v, order info calls %v; want 2 facts and 100001 unseen after one look-up", facts, stats.Unseen, f.infoCalls)
+	}
+
+	f = &fakeLister{t: t, orders: account, infoErr: errors.New("503 service unavailable")}
+	_, _, err = Refresh(context.Background(), f, st, certs, testNow)
+	if err == nil || !strings.Contains(err.Error(), "order 100001, which the listing did not return") {
+		t.Errorf("err = %v, want the failed look-up named", err)
 	}
 }
 

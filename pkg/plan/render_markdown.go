@@ -39,7 +39,7 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 		m.always("\n**Changed outside certplan (drift)**\n\n")
 		shown := m.each(len(p.Drift), 20, func(i int) string {
 			d := p.Drift[i]
-			return "- `" + d.Name + "`: " + mdInline(d.Message) + "\n"
+			return "- `" + esc(d.Name) + "`: " + mdInline(d.Message) + "\n"
 		})
 		m.omitted(len(p.Drift)-shown, "drift entry", "drift entries")
 	}
@@ -58,7 +58,7 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 
 	if len(p.Orphaned) > 0 {
 		m.always("\n**Orphaned** (in state, in no manifest; left alone, nothing is ever revoked; `certplan state rm NAME` forgets it)\n\n")
-		shown := m.each(len(p.Orphaned), 85, func(i int) string { return "- `" + p.Orphaned[i] + "`\n" })
+		shown := m.each(len(p.Orphaned), 85, func(i int) string { return "- `" + esc(p.Orphaned[i]) + "`\n" })
 		m.omitted(len(p.Orphaned)-shown, "orphaned name", "orphaned names")
 	}
 
@@ -157,14 +157,15 @@ func detailsBlock(c *Change) string {
 		body.WriteString("  alternative_order_id: " + c.AlternativeOrderID + "\n")
 	}
 	for _, d := range c.Diff {
+		path := esc(d.Path)
 		switch diffSymbol(d) {
 		case "+":
-			body.WriteString("+ " + d.Path + ": " + displayValue(d.After) + "\n")
+			body.WriteString("+ " + path + ": " + esc(displayValue(d.After)) + "\n")
 		case "-":
-			body.WriteString("- " + d.Path + ": " + displayValue(d.Before) + "\n")
+			body.WriteString("- " + path + ": " + esc(displayValue(d.Before)) + "\n")
 		default:
-			body.WriteString("- " + d.Path + ": " + displayValue(d.Before) + "\n")
-			body.WriteString("+ " + d.Path + ": " + displayValue(d.After) + "\n")
+			body.WriteString("- " + path + ": " + esc(displayValue(d.Before)) + "\n")
+			body.WriteString("+ " + path + ": " + esc(displayValue(d.After)) + "\n")
 		}
 	}
 	fence := codeFence(body.String())
@@ -203,7 +204,8 @@ func mdInline(s string) string {
 	return mdHTML(strings.NewReplacer("\r", " ", "\n", " ").Replace(s))
 }
 
-// mdHTML escapes what GitHub would take for HTML.
+// mdHTML escapes what GitHub would take for HTML, and control characters and
+// workflow commands (esc).
 func mdHTML(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	return esc(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s))
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/certplan/certplan/pkg/termsafe"
 )
 
 // ANSI styles, used only when colour is on.
@@ -16,6 +18,9 @@ const (
 	ansiYellow = "\x1b[33m"
 	ansiDim    = "\x1b[2m"
 )
+
+// esc makes text from a manifest, the state or CertCentral safe to print.
+func esc(s string) string { return termsafe.Text(s) }
 
 type textWriter struct {
 	w     *bufio.Writer
@@ -51,7 +56,10 @@ func (t textWriter) line(parts ...string) {
 // RenderText writes the plan for a terminal, Terraform-like: "+" create,
 // "~" renew with per-field diffs, notes on unchanged certificates (pending,
 // blocked), drift, orphans, and the summary line last. ANSI colour only when
-// color is true.
+// color is true. Everything that comes from the manifests, the state or
+// CertCentral (names, values, field paths, status words, messages) goes
+// through termsafe.Text (esc), so that it cannot reach a terminal or a CI
+// log as escape codes or workflow commands.
 func RenderText(w io.Writer, p *Plan, color bool) error {
 	if err := checkActions(p); err != nil {
 		return fmt.Errorf("render plan: %w", err)
@@ -81,7 +89,7 @@ func RenderText(w io.Writer, p *Plan, color bool) error {
 		t.line("Unchanged, with notes:")
 		for _, c := range notes {
 			sym := actionSymbol(c)
-			t.line("  ", t.style(t.symbolStyle(sym), sym), " ", c.Name, ": ", c.Status)
+			t.line("  ", t.style(t.symbolStyle(sym), sym), " ", esc(c.Name), ": ", esc(c.Status))
 			t.dcv(c, true)
 		}
 		t.line()
@@ -89,14 +97,14 @@ func RenderText(w io.Writer, p *Plan, color bool) error {
 	if len(p.Drift) > 0 {
 		t.line("Changed outside certplan (drift):")
 		for _, d := range p.Drift {
-			t.line("  ", t.style(ansiRed, "!"), " ", d.Name, ": ", d.Message)
+			t.line("  ", t.style(ansiRed, "!"), " ", esc(d.Name), ": ", esc(d.Message))
 		}
 		t.line()
 	}
 	if len(p.Orphaned) > 0 {
 		t.line("Orphaned (in state, in no manifest; left alone, nothing is ever revoked; `certplan state rm NAME` forgets it):")
 		for _, name := range p.Orphaned {
-			t.line("  ", t.style(ansiDim, "-"), " ", name)
+			t.line("  ", t.style(ansiDim, "-"), " ", esc(name))
 		}
 		t.line()
 	}
@@ -112,7 +120,7 @@ func RenderText(w io.Writer, p *Plan, color bool) error {
 func (t textWriter) change(c *Change) error {
 	sym := actionSymbol(c)
 	var verb string
-	detail := string(c.Product)
+	detail := esc(string(c.Product))
 	switch c.Action {
 	case ActionCreate:
 		verb = "will be created"
@@ -134,9 +142,9 @@ func (t textWriter) change(c *Change) error {
 	if c.Resuming {
 		detail += ", resuming"
 	}
-	t.line("  ", t.style(t.symbolStyle(sym), sym+" "+c.Name), " ", verb, " (", detail, ")")
+	t.line("  ", t.style(t.symbolStyle(sym), sym+" "+esc(c.Name)), " ", verb, " (", detail, ")")
 	for _, r := range c.Reasons {
-		t.line("      ", t.style(ansiDim, "# "+r.Message))
+		t.line("      ", t.style(ansiDim, "# "+esc(r.Message)))
 	}
 	if c.Destructive {
 		t.line("      ", t.style(ansiRed, "! "+destructiveWarning(c)))
@@ -149,18 +157,19 @@ func (t textWriter) change(c *Change) error {
 	}
 	t.dcv(c, false)
 	if c.AlternativeOrderID != "" {
-		t.line("      alternative_order_id = ", jsonText(c.AlternativeOrderID))
+		t.line("      alternative_order_id = ", esc(jsonText(c.AlternativeOrderID)))
 	} else if c.Product.IsLegacy() {
 		t.line("      ", t.style(ansiDim, "# legacy v1: no idempotency key; an interrupted submission needs manual resolution"))
 	}
 	width := 0
 	for _, d := range c.Diff {
-		width = max(width, len(d.Path))
+		width = max(width, len(esc(d.Path)))
 	}
 	width = min(width, 48)
 	for _, d := range c.Diff {
 		ds := diffSymbol(d)
-		pad := strings.Repeat(" ", max(0, width-len(d.Path)))
+		path := esc(d.Path)
+		pad := strings.Repeat(" ", max(0, width-len(path)))
 		var val string
 		switch ds {
 		case "+":
@@ -170,7 +179,7 @@ func (t textWriter) change(c *Change) error {
 		default:
 			val = displayValue(d.Before) + " -> " + displayValue(d.After)
 		}
-		t.line("      ", t.style(t.symbolStyle(ds), ds), " ", d.Path, pad, " = ", val)
+		t.line("      ", t.style(t.symbolStyle(ds), ds), " ", path, pad, " = ", esc(val))
 	}
 	return nil
 }

@@ -22,6 +22,10 @@ type resumption struct {
 	// body is the request to submit.
 	body      map[string]any
 	renewalOf int64
+	// reissueOf and csrKeyDigest identify an interrupted reissue, which has
+	// no key of its own.
+	reissueOf    int64
+	csrKeyDigest string
 }
 
 // resumeProblem says why an interrupted apply cannot be resumed safely.
@@ -37,7 +41,8 @@ type resumeProblem struct {
 // person can (problem non-nil).
 func resumptionOf(g given) (r resumption, problem *resumeProblem) {
 	c, rec := g.manifest, g.interrupted.intent
-	r = resumption{action: g.interrupted.action, product: c.Product, key: rec.AlternativeOrderID, body: c.Order, renewalOf: rec.RenewalOf}
+	r = resumption{action: g.interrupted.action, product: c.Product, key: rec.AlternativeOrderID, body: c.Order, renewalOf: rec.RenewalOf,
+		reissueOf: rec.ReissueOf, csrKeyDigest: rec.CSRKeyDigest}
 	if rec.Product != "" {
 		r.product = spec.Product(rec.Product)
 	}
@@ -47,7 +52,16 @@ func resumptionOf(g given) (r resumption, problem *resumeProblem) {
 			why:    reason(ReasonInterruptedLegacy, "legacy v1 orders have no idempotency key, so an interrupted one cannot be resumed safely"),
 		}
 	}
-	if rec.AlternativeOrderID == "" {
+	if r.action == ActionReissue {
+		// A reissue is checked by its order and CSR key, not by a key: apply
+		// reads the order's certificates before it sends anything.
+		if rec.ReissueOf <= 0 || rec.CSRKeyDigest == "" {
+			return r, &resumeProblem{
+				status: "cannot resume: the journaled reissue names no order or CSR key; check the order's certificates in CertCentral, then run `certplan state set-order " + c.Name + " ID`",
+				why:    reason(ReasonInterruptedWithoutKey, "an interrupted reissue cannot be checked without its order and CSR key"),
+			}
+		}
+	} else if rec.AlternativeOrderID == "" {
 		return r, &resumeProblem{
 			status: "cannot resume: the journaled intent has no alternative_order_id; check CertCentral, then run `certplan state set-order " + c.Name + " ID`",
 			why:    reason(ReasonInterruptedWithoutKey, "an interrupted apply cannot be resumed without its key"),
@@ -91,6 +105,17 @@ func resumedChange(ch Change, g given, r *resumption) Change {
 	cur := g.current
 	setRequest(&ch, r.body, cur != nil || r.action == ActionRenew)
 	switch r.action {
+	case ActionReissue:
+		// The same order, and the CSR key apply matches its certificates by;
+		// a reissue has no key of its own.
+		ch.AlternativeOrderID = ""
+		ch.OrderID = r.reissueOf
+		ch.CSRKeyDigest = r.csrKeyDigest
+		if cur != nil {
+			ch.Diff = diffBodies(cur.Request, r.body)
+		} else {
+			ch.Diff = diffBodies(nil, r.body)
+		}
 	case ActionRenew:
 		ch.Predecessor = r.renewalOf
 		ch.RenewalOfOrderID = r.renewalOf
@@ -110,13 +135,15 @@ func resumedChange(ch Change, g given, r *resumption) Change {
 }
 
 // resumedAction is the plan action that completes an interrupted intent of
-// the journal's kind a; only create and renew intents are resumed.
+// the journal's kind a; create, renew and reissue intents are resumed.
 func resumedAction(a state.Action) (Action, bool) {
 	switch a {
 	case state.ActionCreate:
 		return ActionCreate, true
 	case state.ActionRenew:
 		return ActionRenew, true
+	case state.ActionReissue:
+		return ActionReissue, true
 	}
 	return "", false
 }

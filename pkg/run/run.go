@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -152,7 +153,11 @@ func (s *Session) Refresh(ctx context.Context, certs []*spec.Certificate) error 
 	for _, p := range dstats.Problems {
 		s.env.note("Warning", p)
 	}
-	s.env.Logger.Info().Int("calls", stats.Calls+dstats.Calls).Int("orders", stats.Orders).Msg("refreshed")
+	s.env.Logger.Info().Int("calls", stats.Calls+dstats.Calls).Int("lookups", stats.Lookups).Int("orders", stats.Orders).Msg("refreshed")
+	if len(stats.Unseen) > 0 {
+		s.env.note("Warning", fmt.Sprintf("CertCentral returned nothing for %d tracked order(s) (%s): they are planned from the state alone; check that the API key can see them",
+			len(stats.Unseen), idList(stats.Unseen, 5)))
+	}
 	s.Facts = facts
 	return nil
 }
@@ -293,6 +298,7 @@ func (s *Session) Execute(soft, abort context.Context, opts ExecuteOptions) (rep
 		Abort:       abort,
 		Logger:      s.env.Logger,
 		Progress:    opts.Progress,
+		Pending:     s.Loaded.Pending,
 	})
 	if opts.Wait > 0 && !rep.Interrupted {
 		if opts.OnWait != nil {
@@ -406,12 +412,29 @@ func closeIntent(ctx context.Context, b state.Backend, open state.Record, operat
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
 	}
+	// A reissue is closed by a record naming its order and CSR key digest.
 	rec := state.Record{Type: state.RecordFailure, Name: open.Name, Action: open.Action,
-		AlternativeOrderID: open.AlternativeOrderID, NothingCreated: true,
-		Error: "closed by `certplan " + operation + "`: resolved by a person"}
+		AlternativeOrderID: open.AlternativeOrderID, ReissueOf: open.ReissueOf, CSRKeyDigest: open.CSRKeyDigest,
+		NothingCreated: true, Error: "closed by `certplan " + operation + "`: resolved by a person"}
 	err = j.Append(rec)
 	if cerr := j.Close(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// idList names up to most ids, then how many more.
+func idList(ids []int64, most int) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i == most {
+			fmt.Fprintf(&b, " and %d more", len(ids)-most)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d", id)
+	}
+	return b.String()
 }

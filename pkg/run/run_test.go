@@ -281,3 +281,75 @@ func TestRepairRefusedChangeKeepsInterruptedOrder(t *testing.T) {
 		t.Fatalf("a refused change must fail with its own error, got %v", err)
 	}
 }
+
+// A person resolving an interrupted reissue by hand (`state set-order`)
+// closes it: the closing record names the order and CSR key digest that
+// pair it with the reissue intent.
+func TestRepairClosesInterruptedReissue(t *testing.T) {
+	r := newRig(t, 1)
+	r.apply(t)
+	name := r.manifests.Certificates[0].Name
+	loaded, err := r.env.Backend.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := loaded.State.Certificates[name]
+	l, err := r.env.Backend.Lock(context.Background(), "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := r.env.Backend.OpenJournal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Append(state.Record{Type: state.RecordIntent, Name: name, Action: state.ActionReissue,
+		AlternativeOrderID: cur.AlternativeOrderID, DupCheck: state.DupCheckCSRMatch, Product: string(spec.SecureSiteFlex),
+		ReissueOf: cur.OrderID, CSRKeyDigest: strings.Repeat("0f", 32), PriorCertificateIDs: []int64{cur.CertificateID}}); err != nil {
+		t.Fatal(err)
+	}
+	_ = j.Close()
+	_ = l.Release()
+
+	done, err := run.Repair(context.Background(), r.env, "state set-order", name, func(st *state.State) (string, error) {
+		return "set", st.SetOrder(name, state.OrderFacts{OrderID: cur.OrderID, Status: state.StatusIssued}, "", testNow)
+	})
+	if err != nil {
+		t.Fatalf("repair: %v", err)
+	}
+	if done.Closed == nil || done.Closed.Action != state.ActionReissue {
+		t.Errorf("repair did not report closing the interrupted reissue: %+v", done)
+	}
+	if loaded, err = r.env.Backend.Load(context.Background()); err != nil || len(loaded.Pending) != 0 {
+		t.Fatalf("the interrupted reissue is still open after state set-order: %v %+v", err, loaded.Pending)
+	}
+}
+
+func TestRefreshNotesOrdersCertCentralDoesNotReturn(t *testing.T) {
+	r := newRig(t, 1)
+	r.apply(t)
+	// The order vanishes from CertCentral's view (another account's key, a
+	// deleted order): the run must say so, not plan silently from state.
+	l, err := r.env.Backend.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := r.manifests.Certificates[0].Name
+	lock, err := r.env.Backend.Lock(context.Background(), "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.State.Certificates[name].OrderID = 987654321
+	if err := r.env.Backend.Commit(context.Background(), l); err != nil {
+		t.Fatal(err)
+	}
+	_ = lock.Release()
+	s := r.prepare(t, true)
+	s.Release()
+	found := false
+	for _, n := range r.notes {
+		found = found || (strings.HasPrefix(n, "Warning: ") && strings.Contains(n, "987654321"))
+	}
+	if !found {
+		t.Errorf("no warning names the tracked order CertCentral did not return; notes: %q", r.notes)
+	}
+}

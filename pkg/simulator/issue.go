@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/product"
 )
 
 // admit applies the approval mode to a new order. Callers hold s.mu.
@@ -49,7 +49,7 @@ func (s *Server) issue(o *order, at time.Time) error {
 // capped reports whether the order's certificates fall under the dated public
 // TLS caps: v2 Secure Site. Private SSL and document signing are not CA/B
 // Forum certificates; v1 keeps its own 397-day rule.
-func capped(o *order) bool { return !o.Legacy && o.family() == spec.FamilySecureSite }
+func capped(o *order) bool { return !o.Legacy && o.family() == product.FamilySecureSite }
 
 // certEnd is when a certificate of o issued at at ends: the order's end, the
 // requested lifetime (0 = none) and, for Secure Site, the cap in force at at,
@@ -95,7 +95,7 @@ func (s *Server) sign(o *order, csrPEM, cn string, dnsNames []string, sigHash st
 		notBefore:     notBefore,
 		notAfter:      notAfter,
 	}
-	if o.family() == spec.FamilyDocumentSigning {
+	if o.family() == product.FamilyDocumentSigning {
 		req.kind, req.names, req.email = kindDocumentSigning, nil, o.SubjectEmail
 	}
 	der, err := s.ca.issue(req)

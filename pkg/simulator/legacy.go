@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/product"
 )
 
 // v1Required are the required parameters of "Order an SSL Certificate".
@@ -137,7 +137,7 @@ func (s *Server) commitV1(p legacyPlacement, body map[string]any, now time.Time)
 	till := now.AddDate(p.years, 0, 0)
 	o := &order{
 		ID:             s.st.nextID(),
-		Product:        spec.LegacySSL,
+		Product:        product.LegacySSL,
 		Legacy:         true,
 		Body:           redactBody(body),
 		RequestID:      s.st.nextID(),

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/certplan/certplan/pkg/certcentral"
-	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/product"
 )
 
 // maxBody caps request bodies.
@@ -51,10 +51,10 @@ func (s *Server) lookups() lookups {
 
 // placeOrder is POST /order/certificate/{product}.
 func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
-	product := spec.Product(r.PathValue("product"))
-	fam, ok := v2Products()[product]
+	prod := product.Product(r.PathValue("product"))
+	fam, ok := v2Products()[prod]
 	if !ok {
-		writeErrors(w, apiV2, http.StatusNotFound, apiError{Code: codeNotFoundProduct, Message: "unknown product " + strconv.Quote(string(product))})
+		writeErrors(w, apiV2, http.StatusNotFound, apiError{Code: codeNotFoundProduct, Message: "unknown product " + strconv.Quote(string(prod))})
 		return
 	}
 	body, err := decodeObject(w, r)
@@ -65,7 +65,7 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	now := s.clockLocked()
-	p, errs := validateV2(product, fam, body, now, s.lookups())
+	p, errs := validateV2(prod, fam, body, now, s.lookups())
 	if p.altID != "" && s.opts.UniqueAlternativeIDs && len(s.st.byAlternativeID(p.altID)) > 0 {
 		errs = append(errs, apiError{Code: codeDuplicateAltID, Message: "alternative_order_id is already assigned to an order in this account"})
 	}
@@ -102,7 +102,7 @@ func (s *Server) respondCommitted(w http.ResponseWriter, o *order, dialect api, 
 
 // commitV2 stores a validated order, links a renewal and applies the approval
 // mode. Callers hold s.mu.
-func (s *Server) commitV2(p placement, body map[string]any, fam spec.Family, now time.Time) (*order, certcentral.PlaceOrderResponse, error) {
+func (s *Server) commitV2(p placement, body map[string]any, fam product.Family, now time.Time) (*order, certcentral.PlaceOrderResponse, error) {
 	o := &order{
 		ID:                 s.st.nextID(),
 		Product:            p.product,
@@ -131,7 +131,7 @@ func (s *Server) commitV2(p placement, body map[string]any, fam spec.Family, now
 	if p.org.id == 0 {
 		newOrg = &certcentral.IDRef{ID: s.st.orgID(p.org.name, p.org.forceNew)}
 	}
-	if fam == spec.FamilyDocumentSigning {
+	if fam == product.FamilyDocumentSigning {
 		o.CommonName = p.subjectName
 		if p.useOrgAsCN {
 			o.CommonName = p.org.name

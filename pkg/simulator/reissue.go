@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/certplan/certplan/pkg/certcentral"
-	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/product"
 )
 
 // Reissue error codes: all the simulator's choice (the real codes are not
@@ -182,7 +182,7 @@ func (o *order) lastReissued() time.Time {
 // TLS products (Secure Site and Private SSL).
 func reissuable(o *order) bool {
 	f := o.family()
-	return !o.Legacy && (f == spec.FamilySecureSite || f == spec.FamilyPrivateSSL)
+	return !o.Legacy && (f == product.FamilySecureSite || f == product.FamilyPrivateSSL)
 }
 
 // reissueRefusal says why o cannot be reissued at now, or nil.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/certplan/certplan/pkg/dcv"
 	"github.com/certplan/certplan/pkg/lifecycle"
-	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/product"
 )
 
 // Server is an in-process CertCentral. Serve Handler() with net/http or httptest.
@@ -39,10 +39,10 @@ type Server struct {
 }
 
 // v2Products are the products POST /order/certificate/{product} accepts.
-func v2Products() map[spec.Product]spec.Family {
-	out := map[spec.Product]spec.Family{}
-	for _, p := range spec.Products() {
-		if f, ok := p.Family(); ok && f != spec.FamilyLegacy {
+func v2Products() map[product.Product]product.Family {
+	out := map[product.Product]product.Family{}
+	for _, p := range product.All() {
+		if f, ok := p.Family(); ok && f != product.FamilyLegacy {
 			out[p] = f
 		}
 	}

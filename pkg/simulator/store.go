@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/product"
 )
 
 // Order statuses the simulator uses (the API facts list them).
@@ -38,18 +38,18 @@ const (
 
 // order is one stored order. It is persisted as JSON in the state file.
 type order struct {
-	ID                 int64          `json:"id"`
-	Product            spec.Product   `json:"product"`
-	Legacy             bool           `json:"legacy,omitempty"`
-	AlternativeOrderID string         `json:"alternative_order_id,omitempty"`
-	Body               map[string]any `json:"body"` // redacted
-	Status             string         `json:"status"`
-	RequestID          int64          `json:"request_id"`
-	RequestStatus      string         `json:"request_status"`
-	CertificateID      int64          `json:"certificate_id"`
-	CreatedAt          time.Time      `json:"created_at"`
-	OrderValidFrom     time.Time      `json:"order_valid_from"`
-	OrderValidTill     time.Time      `json:"order_valid_till"`
+	ID                 int64           `json:"id"`
+	Product            product.Product `json:"product"`
+	Legacy             bool            `json:"legacy,omitempty"`
+	AlternativeOrderID string          `json:"alternative_order_id,omitempty"`
+	Body               map[string]any  `json:"body"` // redacted
+	Status             string          `json:"status"`
+	RequestID          int64           `json:"request_id"`
+	RequestStatus      string          `json:"request_status"`
+	CertificateID      int64           `json:"certificate_id"`
+	CreatedAt          time.Time       `json:"created_at"`
+	OrderValidFrom     time.Time       `json:"order_valid_from"`
+	OrderValidTill     time.Time       `json:"order_valid_till"`
 	// CertLifetime is the lifetime the first certificate gets from its issuance,
 	// already capped; the certificate never outlives the order.
 	CertLifetime     time.Duration `json:"cert_lifetime"`
@@ -87,7 +87,7 @@ type order struct {
 	DCV *orderDCV `json:"dcv,omitempty"`
 }
 
-func (o *order) family() spec.Family {
+func (o *order) family() product.Family {
 	f, _ := o.Product.Family()
 	return f
 }

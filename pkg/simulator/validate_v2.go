@@ -5,12 +5,12 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/product"
 )
 
 // placement is a validated v2 order request.
 type placement struct {
-	product    spec.Product
+	product    product.Product
 	commonName string
 	dnsNames   []string // without the common name
 	csr        *x509.CertificateRequest
@@ -37,16 +37,16 @@ type lookups struct {
 	byThumbprint func(tp string) int64 // order id, 0 = none
 }
 
-// validateV2 checks an order body for product as its order page describes and
+// validateV2 checks an order body for prod as its order page describes and
 // returns every problem found.
-func validateV2(product spec.Product, fam spec.Family, m map[string]any, now time.Time, lk lookups) (placement, []apiError) {
+func validateV2(prod product.Product, fam product.Family, m map[string]any, now time.Time, lk lookups) (placement, []apiError) {
 	c := &checker{}
 	body := obj{m: m, c: c}
-	p := placement{product: product}
+	p := placement{product: prod}
 	switch fam {
-	case spec.FamilySecureSite, spec.FamilyPrivateSSL:
+	case product.FamilySecureSite, product.FamilyPrivateSSL:
 		tlsOrder(body, fam, now, &p)
-	case spec.FamilyDocumentSigning:
+	case product.FamilyDocumentSigning:
 		documentSigningOrder(body, now, &p)
 	}
 	p.org, _ = organization(body)
@@ -57,7 +57,7 @@ func validateV2(product spec.Product, fam spec.Family, m map[string]any, now tim
 }
 
 // tlsOrder checks the Secure Site OV and Private SSL bodies.
-func tlsOrder(body obj, fam spec.Family, now time.Time, p *placement) {
+func tlsOrder(body obj, fam product.Family, now time.Time, p *placement) {
 	cert, hasCert := body.object("certificate", true)
 	if hasCert {
 		if cn, ok := cert.str("common_name", true); ok && hostname(cert, "common_name", cn) {
@@ -80,10 +80,10 @@ func tlsOrder(body obj, fam spec.Family, now time.Time, p *placement) {
 		cert.str("ca_cert_id", false)
 	}
 
-	till, orderOK := orderValidity(body, now, fam == spec.FamilyPrivateSSL)
+	till, orderOK := orderValidity(body, now, fam == product.FamilyPrivateSSL)
 	p.orderTill = till
 	p.certLife = till.Sub(now) // private SSL: the certificate is valid as long as the order
-	if fam == spec.FamilySecureSite {
+	if fam == product.FamilySecureSite {
 		p.certLife = certLifetime(cert, now, till, orderOK)
 		v, _ := body.intRange("auto_reissue", false, 0, 1, "allowed values: 0 or 1")
 		p.autoReissue = v == 1

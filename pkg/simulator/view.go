@@ -4,19 +4,19 @@ import (
 	"time"
 
 	"github.com/certplan/certplan/pkg/certcentral"
-	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/product"
 )
 
 // productNames are the display names of the products.
-var productNames = map[spec.Product]string{
-	spec.SecureSiteFlex:        "Secure Site OV",
-	spec.PrivateSSLFlex:        "Private SSL OV",
-	spec.PrivateSSLPlus:        "Private SSL Plus",
-	spec.PrivateSSLWildcard:    "Private SSL Wildcard",
-	spec.PrivateSSLMultiDomain: "Private SSL Multi Domain",
-	spec.DocumentSigningOrg1:   "Document Signing - Organization (1)",
-	spec.DocumentSigningOrg2:   "Document Signing - Organization (2)",
-	spec.LegacySSL:             "SSL Certificate (REST v1)",
+var productNames = map[product.Product]string{
+	product.SecureSiteFlex:        "Secure Site OV",
+	product.PrivateSSLFlex:        "Private SSL OV",
+	product.PrivateSSLPlus:        "Private SSL Plus",
+	product.PrivateSSLWildcard:    "Private SSL Wildcard",
+	product.PrivateSSLMultiDomain: "Private SSL Multi Domain",
+	product.DocumentSigningOrg1:   "Document Signing - Organization (1)",
+	product.DocumentSigningOrg2:   "Document Signing - Organization (2)",
+	product.LegacySSL:             "SSL Certificate (REST v1)",
 }
 
 // dateTime is how date_created is rendered ("2018-10-16T20:05:28+00:00").

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
@@ -280,16 +281,39 @@ func difference(a, b []string) []string {
 // certificate signing request: what identifies the key a certificate will
 // carry, whatever else the CSR says. A reissue has no client idempotency key,
 // so apply journals this digest and, after an ambiguous failure, looks for a
-// certificate of the order whose CSR has the same one.
+// certificate of the order whose CSR has the same one. It is the one place
+// certplan computes it. CSRs as CertCentral returns them (line breaks
+// removed or escaped as "\n", armour dropped) give the same digest.
 func CSRKeyDigest(pemText string) (string, error) {
-	block, _ := pem.Decode([]byte(pemText))
-	if block == nil {
-		return "", fmt.Errorf("not a PEM certificate signing request")
+	der, err := csrDER(pemText)
+	if err != nil {
+		return "", err
 	}
-	csr, err := x509.ParseCertificateRequest(block.Bytes)
+	csr, err := x509.ParseCertificateRequest(der)
 	if err != nil {
 		return "", fmt.Errorf("CSR cannot be parsed: %w", err)
 	}
 	sum := sha256.Sum256(csr.RawSubjectPublicKeyInfo)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// csrDER is the DER of a PEM CSR, or of one CertCentral rewrapped: the
+// base64 between the armour lines, whatever the line breaks.
+func csrDER(text string) ([]byte, error) {
+	if block, _ := pem.Decode([]byte(text)); block != nil {
+		return block.Bytes, nil
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(strings.ReplaceAll(text, `\n`, "\n"), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "-----") {
+			continue
+		}
+		b.WriteString(strings.Join(strings.Fields(line), ""))
+	}
+	der, err := base64.StdEncoding.DecodeString(b.String())
+	if err != nil || len(der) == 0 {
+		return nil, fmt.Errorf("not a PEM certificate signing request")
+	}
+	return der, nil
 }

@@ -3,6 +3,8 @@ package spec
 import (
 	"fmt"
 	"sort"
+
+	"github.com/certplan/certplan/pkg/termsafe"
 )
 
 // Severity of a diagnostic.
@@ -32,16 +34,19 @@ type Diagnostic struct {
 	Severity Severity
 }
 
-// String renders "file:line:col: path: message" (warnings: "file:line:col: warning: path: message").
+// String renders "file:line:col: path: message" (warnings: "file:line:col:
+// warning: path: message") for a terminal or a CI log: the file name, the
+// path and the message come from the repository, so control characters and
+// GitHub workflow commands in them are escaped (termsafe.Text).
 func (d Diagnostic) String() string {
-	s := d.Pos.String() + ": "
+	s := termsafe.Text(d.Pos.String()) + ": "
 	if d.Severity == SeverityWarning {
 		s += "warning: "
 	}
 	if d.Path != "" {
-		s += d.Path + ": "
+		s += termsafe.Text(d.Path) + ": "
 	}
-	return s + d.Message
+	return s + termsafe.Text(d.Message)
 }
 
 func errorAt(pos Pos, path, format string, args ...any) Diagnostic {

@@ -15,7 +15,9 @@ import (
 //   - intent: no state change; it waits for its outcome or failure.
 //   - outcome: the order becomes the certificate's current order. A different
 //     current order moves to History; an order already in History moves back
-//     to current. An outcome for the current order only updates its facts.
+//     to current. An outcome for the current order only updates its facts,
+//     unless it names another certificate of it (a reissue): then the
+//     earlier certificate moves to History, and the new one is current.
 //     Product, spec digest, request digest and request come from the outcome
 //     record, else its intent (same name and key), else (same order only) the
 //     certificate as it was.
@@ -26,6 +28,10 @@ import (
 //     `state set-order` or `state rm`.
 //   - failure with neither flag: the outcome is not known yet; the intent
 //     stays open and the next run resumes it.
+//
+// An outcome or failure resolves the open intent of its name when it is
+// about the same request: the same key, or for a reissue the same order and
+// CSR key digest (Record.resolvedBy).
 func (s *State) Fold(recs []Record) (changed bool) {
 	changed, _ = s.fold(recs)
 	return changed
@@ -52,7 +58,7 @@ func (s *State) fold(recs []Record) (bool, map[string]Record) {
 			continue
 		}
 		intent, ok := pending[r.Name]
-		ok = ok && intent.key() == r.key()
+		ok = ok && intent.resolvedBy(r)
 		if !ok {
 			intent = Record{}
 		}
@@ -89,10 +95,10 @@ func certJSON(c *Certificate) []byte {
 
 func (s *State) applyOutcome(r, intent Record) {
 	facts := *r.Order
+	old := s.Certificates[r.Name]
 	if facts.AlternativeOrderID == "" {
 		facts.AlternativeOrderID = r.key()
 	}
-	old := s.Certificates[r.Name]
 	c := &Certificate{}
 	if old != nil && old.OrderID == facts.OrderID {
 		describeFrom(c, old)

@@ -60,8 +60,13 @@ type Action string
 const (
 	ActionCreate Action = "create"
 	ActionRenew  Action = "renew"
-	ActionNoOp   Action = "no-op"
-	ActionImport Action = "import" // adopted by `certplan import` / `state set-order`
+	// ActionReissue: a new certificate on the same, paid order. Its intent has
+	// no alternative_order_id of its own: the order (ReissueOf) and the digest
+	// of the CSR's public key (CSRKeyDigest) identify it, and it is checked
+	// with DupCheckCSRMatch.
+	ActionReissue Action = "reissue"
+	ActionNoOp    Action = "no-op"
+	ActionImport  Action = "import" // adopted by `certplan import` / `state set-order`
 )
 
 // State is the whole snapshot. Maps marshal with sorted keys, so the file is
@@ -82,7 +87,9 @@ type Certificate struct {
 	// Request is the submitted request body with secrets replaced by "(sensitive)".
 	Request map[string]any `json:"request,omitempty"`
 
-	// Action is how the current order came about: create, renew or import.
+	// Action is how the current order (or, after a reissue, the current
+	// certificate of the same order) came about: create, renew, reissue or
+	// import.
 	Action Action `json:"action,omitempty"`
 	// Since is when the current order became this certificate's current order
 	// (the time of the journal record or `state set-order` that made it so).
@@ -178,6 +185,22 @@ type Record struct {
 	SpecDigest string         `json:"spec_digest,omitempty"`
 	RenewalOf  int64          `json:"renewal_of_order_id,omitempty"`
 	Request    map[string]any `json:"request,omitempty"` // secrets as "(sensitive)"
+
+	// Reissue fields (action reissue; optional, so records written before
+	// reissues existed read as before). A reissue has no client key: it is
+	// identified by the order it reissues and the hex sha256 of the DER
+	// SubjectPublicKeyInfo of its CSR (spec.CSRKeyDigest). Its outcome
+	// and failure records repeat both, which pairs them with the intent.
+	ReissueOf    int64  `json:"reissue_of_order_id,omitempty"`
+	CSRKeyDigest string `json:"csr_key_digest,omitempty"`
+	// PriorCertificateIDs are the certificates the order had when the
+	// reissue was first intended (its reissue list and its current
+	// certificate). After an ambiguous failure, a certificate of the order
+	// that is not among them and whose CSR has CSRKeyDigest is this
+	// reissue's: the same CSR is often reused, so the key alone cannot tell
+	// the new certificate from the earlier ones. A resumed intent carries
+	// the first intent's list, never a re-read one.
+	PriorCertificateIDs []int64 `json:"prior_certificate_ids,omitempty"`
 
 	// Outcome fields.
 	Order *OrderFacts `json:"order,omitempty"`

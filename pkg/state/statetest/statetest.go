@@ -438,14 +438,16 @@ func (s *suite) dupCheck(t *testing.T) {
 	b, _ := s.open(t)
 	defer mustLock(t, b, "apply").Release()
 	legacy := state.Record{Type: state.RecordIntent, Name: "legacy", Action: state.ActionCreate, DupCheck: state.DupCheckNone, Product: "legacy_ssl"}
-	reissue := state.Record{Type: state.RecordIntent, Name: "reissue", Action: state.ActionCreate, DupCheck: state.DupCheckCSRMatch, Product: "ssl_basic"}
+	reissue := state.Record{Type: state.RecordIntent, Name: "reissue", Action: state.ActionReissue, DupCheck: state.DupCheckCSRMatch, Product: "ssl_basic",
+		ReissueOf: 7, CSRKeyDigest: strings.Repeat("ab", 32), PriorCertificateIDs: []int64{70, 71}}
 	appendRecords(t, b, legacy, reissue, intent("v2", "k2"))
 	l := mustLoad(t, b)
 	if c := l.State.Certificates["legacy"]; c == nil || c.Status != state.StatusUnknownOutcome || len(l.Warnings) != 1 {
 		t.Errorf("interrupted intent without a possible check: %+v, warnings %q; want unknown_outcome and a warning", c, l.Warnings)
 	}
-	if _, ok := l.Pending["reissue"]; !ok || l.State.Certificates["reissue"] != nil {
-		t.Errorf("keyless reissue intent (csr_match) was not kept pending: %v", l.Pending)
+	if p, ok := l.Pending["reissue"]; !ok || l.State.Certificates["reissue"] != nil ||
+		p.ReissueOf != 7 || p.CSRKeyDigest != reissue.CSRKeyDigest || len(p.PriorCertificateIDs) != 2 {
+		t.Errorf("keyless reissue intent (csr_match) was not kept pending with its order, key digest and prior certificates: %+v", l.Pending)
 	}
 	if _, ok := l.Pending["v2"]; !ok || len(l.Pending) != 2 {
 		t.Errorf("Pending = %v, want reissue and v2", l.Pending)
