@@ -9,7 +9,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/certplan/certplan/pkg/dcv"
-	"github.com/certplan/certplan/pkg/dcv/dnstest"
+	"github.com/certplan/certplan/pkg/dnstest"
 	"github.com/certplan/certplan/pkg/simulator"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/certplan/certplan/pkg/certcentral"
-	"github.com/certplan/certplan/pkg/dcv/dnstest"
+	"github.com/certplan/certplan/pkg/dnstest"
 	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/state"
 )
@@ -93,7 +93,7 @@ func TestWriteBIND(t *testing.T) {
 	for _, want := range []string{
 		"; shop: order 7 (pending), dns-txt-token, value expires 2026-04-01T00:00:00Z\n",
 		"_dnsauth.shop.example.com. 300 IN TXT \"v1\"\n",
-		"; left out: _dnsauth.evil\\x0a.example.com TXT has characters a zone file must not carry\n",
+		"; left out: _dnsauth.evil\\n.example.com TXT has characters a zone file must not carry\n",
 		"; left out: _dnsauth.x.example.com TXT",
 		"; api\\x1b[31m: order 8 (reissue_pending), dns-cname-token\n",
 		"_dnsauth.api.example.com. 300 IN CNAME v2.dcv.digicert.com.\n",
@@ -121,10 +121,9 @@ func TestWriteBIND(t *testing.T) {
 func TestSafe(t *testing.T) {
 	for in, want := range map[string]string{
 		"plain":      "plain",
-		"a\nb":       `a\x0ab`,
+		"a\nb":       `a\nb`,
 		"\x1b[2J":    `\x1b[2J`,
 		"bad\xffutf": `bad\xffutf`,
-		`back\slash`: `back\\slash`,
 		"bidi\u202e": `bidi\u202e`,
 	} {
 		if got := Safe(in); got != want {
@@ -191,15 +190,6 @@ func TestResolverLookup(t *testing.T) {
 		if got.Visibility != c.want || got.Detail != c.detail {
 			t.Errorf("%s %s: %v %q, want %v %q", c.rec.Type, c.rec.Name, got.Visibility, got.Detail, c.want, c.detail)
 		}
-	}
-	ok, err := r.VisibleAnywhere(ctx, "dns-txt-token", "shop.example.com", "v1")
-	if !ok || err != nil {
-		t.Errorf("VisibleAnywhere: %v %v", ok, err)
-	}
-	// DigiCert also accepts the TXT record at the name itself.
-	_ = srv.Add("bare.example.com", "TXT", "v9", 0)
-	if ok, _ := r.VisibleAnywhere(ctx, "dns-txt-token", "bare.example.com", "v9"); !ok {
-		t.Error("TXT at the name itself not seen")
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 
 	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/dcv"
-	"github.com/certplan/certplan/pkg/dcv/dnstest"
+	"github.com/certplan/certplan/pkg/dnstest"
 	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/simulator"
 	"github.com/certplan/certplan/pkg/spec"

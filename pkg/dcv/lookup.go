@@ -195,30 +195,3 @@ func (r *Resolver) Lookup(ctx context.Context, rec Record) Lookup {
 	}
 	return out
 }
-
-// VisibleAnywhere reports whether a DNS record for the token is where
-// DigiCert looks, as the simulator checks it: for dns-txt-token a TXT
-// record with value at _dnsauth.<domain> or at the domain itself; for
-// dns-cname-token _dnsauth.<domain> as an alias of <value>.dcv.digicert.com.
-func (r *Resolver) VisibleAnywhere(ctx context.Context, method, domain, value string) (bool, error) {
-	var tries []Record
-	switch method {
-	case "dns-txt-token":
-		tries = []Record{{Name: AuthPrefix + domain, Type: TypeTXT, Value: value}, {Name: domain, Type: TypeTXT, Value: value}}
-	case "dns-cname-token":
-		tries = []Record{{Name: AuthPrefix + domain, Type: TypeCNAME, Value: value + CNAMESuffix}}
-	default:
-		return false, fmt.Errorf("method %q is not checked in DNS", method)
-	}
-	var lastErr error
-	for _, t := range tries {
-		l := r.Lookup(ctx, t)
-		switch l.Visibility {
-		case Visible:
-			return true, nil
-		case LookupFailed:
-			lastErr = errors.New(l.Detail)
-		}
-	}
-	return false, lastErr
-}

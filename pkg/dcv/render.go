@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/certplan/certplan/pkg/termsafe"
 )
 
 // DefaultTTL is the TTL of the BIND fragment's records: short, so that a
@@ -15,28 +15,9 @@ import (
 const DefaultTTL = 300
 
 // Safe makes text from a server or a state file safe to print on a
-// terminal or in a comment line: control characters (newlines, escape
-// sequences) and invalid UTF-8 become \xNN or \uNNNN escapes.
-func Safe(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case !unicode.IsPrint(r) && r != ' ':
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-		i += size
-	}
-	return b.String()
-}
+// terminal, in a CI log or in a comment line: termsafe.Text (control
+// characters, invalid UTF-8 and other unprintable characters escaped).
+func Safe(s string) string { return termsafe.Text(s) }
 
 // quoteTXT renders a TXT value as a BIND character string: in double quotes,
 // '"' and '\' escaped, bytes outside printable ASCII as \DDD.

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/certplan/certplan/pkg/certcentral"
-	"github.com/certplan/certplan/pkg/dcv"
 )
 
 // Domain control validation (DCV). With Options.DNS set, Secure Site orders
@@ -60,7 +59,7 @@ func dcvDomains(names []string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, n := range names {
-		d := dcv.BaseDomain(n)
+		d := baseDomain(n)
 		if d != "" && !seen[d] {
 			seen[d] = true
 			out = append(out, d)
@@ -306,7 +305,7 @@ func (s *Server) checkDCV(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*dcvLookupTimeout)
-		ok, _ := s.resolver.VisibleAnywhere(ctx, method, d, value)
+		ok := s.resolver.found(ctx, method, d, value)
 		cancel()
 		if ok {
 			found = append(found, d)

@@ -13,14 +13,11 @@ import (
 	"time"
 
 	"github.com/certplan/certplan/pkg/certcentral"
-	"github.com/certplan/certplan/pkg/dcv"
-	"github.com/certplan/certplan/pkg/dcv/dnstest"
+	"github.com/certplan/certplan/pkg/dnstest"
 )
 
-// Nothing in these tests asks a DNS server off this machine.
-func init() { dcv.RequireLoopback.Store(true) }
-
-// dnsSim is a simulator that checks DCV at an in-memory DNS server on loopback.
+// dnsSim is a simulator that checks DCV at an in-memory DNS server on
+// loopback: the only DNS server these tests ask.
 func dnsSim(t *testing.T, opts Options) (*sim, *dnstest.Server) {
 	t.Helper()
 	dns, err := dnstest.Start("127.0.0.1:0")

@@ -5,7 +5,7 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/certplan/certplan/pkg/dcv/dnstest"
+	"github.com/certplan/certplan/pkg/dnstest"
 )
 
 // dnsAdminPath is where the admin API publishes records to the DNS server

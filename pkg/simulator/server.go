@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/certplan/certplan/pkg/dcv"
 	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/product"
 )
@@ -31,7 +30,7 @@ type Server struct {
 	caps lifecycle.Caps
 	// resolver asks Options.DNS about DCV records (nil without it);
 	// dcvReuse is the validation reuse table (never nil).
-	resolver *dcv.Resolver
+	resolver *dnsChecker
 	dcvReuse lifecycle.Caps
 	events   eventQueue // time-driven work: delayed approvals, auto-reissues
 	// dirty is set by changed(): an order changed, so its next event may be earlier.
@@ -105,7 +104,7 @@ func New(opts Options) (*Server, error) {
 		dcvReuse: reuse,
 	}
 	if opts.DNS != "" {
-		s.resolver = &dcv.Resolver{Server: opts.DNS, Timeout: dcvLookupTimeout}
+		s.resolver = &dnsChecker{server: opts.DNS, timeout: dcvLookupTimeout}
 	}
 	if opts.StateFile != "" {
 		loaded, ca, err := loadState(opts.StateFile)
