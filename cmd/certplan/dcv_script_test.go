@@ -19,8 +19,14 @@ const dnsKey = "dns"
 // scripts' subprocesses do (TestMain).
 func init() { dcv.RequireLoopback.Store(true) }
 
+// dcvScriptStart is when the dcv_*.txtar scripts start, on the simulator's
+// clock and certplan's (CERTPLAN_NOW): in 2027, when validations are reused
+// for 100 days and certificates live 99.
+var dcvScriptStart = time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC)
+
 // dnsSetup starts the script's DNS server on loopback, points the
-// simulator's domain validation at it, and sets $DNS_ADDR.
+// simulator's domain validation at it, and sets $DNS_ADDR; both clocks
+// start at dcvScriptStart.
 func dnsSetup(env *testscript.Env, opts *simulator.Options) error {
 	srv, err := dnstest.Start("127.0.0.1:0")
 	if err != nil {
@@ -29,7 +35,9 @@ func dnsSetup(env *testscript.Env, opts *simulator.Options) error {
 	env.Defer(srv.Close)
 	env.Values[dnsKey] = srv
 	opts.DNS = srv.Addr()
+	opts.ClockStart = dcvScriptStart
 	env.Setenv("DNS_ADDR", srv.Addr())
+	env.Setenv("CERTPLAN_NOW", dcvScriptStart.Format(time.RFC3339))
 	return nil
 }
 

@@ -5,7 +5,7 @@ import (
 	"github.com/certplan/certplan/pkg/state"
 )
 
-// placedDCV is what a create reply says of the order's domain validation:
+// placedDCV is what a create or reissue reply says of the order's domain validation:
 // the random value (present when validation is needed) and the method the
 // request asked for. Its expiry is not in the reply: the next refresh asks
 // for it (dcv.Refresh). nil when there is nothing to record, or the value

@@ -121,6 +121,12 @@ func CheckDCV(ctx context.Context, env Env, pending []dcv.Pending, facts map[int
 	if opts.API == nil {
 		opts.API = client
 	}
+	if opts.Now == nil {
+		// The planning clock (--now), running on: what the check records
+		// (checked, validated) is dated as the plans that read it are.
+		start := time.Now()
+		opts.Now = func() time.Time { return env.Now.Add(time.Since(start)) }
+	}
 	outcomes := dcv.Check(ctx, pending, opts)
 	learned := make(map[int64]state.OrderFacts, len(facts))
 	for id, f := range facts {

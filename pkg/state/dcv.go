@@ -56,6 +56,26 @@ func (d *DCV) Clone() *DCV {
 	return &out
 }
 
+// keepValidated copies old's ValidatedAt to d's names of the same name that
+// have none: newer facts of an order (a reissue waiting for validation,
+// say) do not know when its names were validated before.
+func (d *DCV) keepValidated(old *DCV) {
+	if d == nil || old == nil {
+		return
+	}
+	for i := range d.Names {
+		if d.Names[i].ValidatedAt != nil {
+			continue
+		}
+		for _, o := range old.Names {
+			if o.Name == d.Names[i].Name && o.ValidatedAt != nil {
+				d.Names[i].ValidatedAt = cloneTime(o.ValidatedAt)
+				break
+			}
+		}
+	}
+}
+
 func cloneTime(t *time.Time) *time.Time {
 	if t == nil {
 		return nil

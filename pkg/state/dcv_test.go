@@ -31,11 +31,14 @@ func TestFoldCarriesDCVOfTheSameOrder(t *testing.T) {
 	if diff := cmp.Diff(first.DCV, s.Certificates["shop"].DCV); diff != "" {
 		t.Errorf("DCV after a reissue (-want +got):\n%s", diff)
 	}
-	// Facts with DCV replace it.
-	later := dcvFacts(reissued, "v2", 20)
+	// Facts with DCV replace it, but keep when names were validated.
+	later := reissued
+	later.Status = StatusReissuePending
+	later.DCV = &DCV{Method: "dns-txt-token", RandomValue: "v2", Names: []DCVName{{Name: "shop.example.com"}, {Name: "new.example.com"}}}
 	s.Fold([]Record{outcome("shop", ActionCreate, "k1", 20, later)})
-	if got := s.Certificates["shop"].DCV.RandomValue; got != "v2" {
-		t.Errorf("value %q, want v2", got)
+	got := s.Certificates["shop"].DCV
+	if got.RandomValue != "v2" || got.Names[0].Status != "" || got.Names[0].ValidatedAt == nil || !got.Names[0].ValidatedAt.Equal(at(5)) || got.Names[1].ValidatedAt != nil {
+		t.Errorf("DCV after a waiting reissue: %+v", got)
 	}
 	// A renewal is another order: its validation is its own.
 	s.Fold([]Record{intent("shop", ActionRenew, "k2", 30), outcome("shop", ActionRenew, "k2", 31, pendingFacts(2, "k2"))})
