@@ -29,6 +29,10 @@ dcv_admin() {
 dcv_step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; }
 
 printf '\n\033[1m==== Domain validation in the loop (DNS TXT) ====\033[0m\n'
+# January 2027: certificates still live 199 days, but validations will be
+# reused for only 100 days from 2027-03-15. certplan and the simulator share
+# the clock (CERTPLAN_NOW sets the simulator's start).
+export CERTPLAN_NOW=2027-01-20T09:00:00Z
 # A simulator that checks DCV at its own in-memory DNS server on loopback.
 "$BIN" simulator --addr 127.0.0.1:0 --port-file "$WORK/sim.addr" --dns-serve 127.0.0.1:0 \
   --dns-port-file "$WORK/dns.addr" --api-key demo-key >"$WORK/simulator.log" 2>&1 &
@@ -40,7 +44,7 @@ DNS_ADDR=$(cat "$WORK/dns.addr")
 export CERTPLAN_ENDPOINT="http://$DCV_ADDR/services/v2" DIGICERT_API_KEY=demo-key NO_COLOR=1
 unset CERTPLAN_LEGACY_ENDPOINT CERTPLAN_STATE
 cd "$WORK"
-echo "Simulator on $DCV_ADDR; its DNS server on $DNS_ADDR"
+echo "Simulator on $DCV_ADDR; its DNS server on $DNS_ADDR; both clocks at $CERTPLAN_NOW"
 
 dcv_step "Order the shop's certificate (dcv_method: dns-txt-token)" certplan apply . --auto-approve
 "$BIN" apply . --auto-approve | tee "$WORK/apply.out"
@@ -65,7 +69,7 @@ echo
 dcv_step "Check: DNS first, then CertCentral" certplan dcv check --resolver "$DNS_ADDR"
 "$BIN" dcv check --resolver "$DNS_ADDR"
 
-dcv_step "Issued: nothing to publish, nothing to order" certplan plan . --detailed-exitcode
+dcv_step "Issued; the plan already says the next reissue needs fresh DCV (reuse falls to 100 days)" certplan plan . --detailed-exitcode
 "$BIN" plan . --detailed-exitcode
 
 INTENDED=$(grep -c -- '-> order ' "$WORK/apply.out")
