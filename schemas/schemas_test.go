@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // files are the schema files this package must hold (see the package doc).
@@ -97,15 +97,21 @@ func walk(ptr string, v any, fn func(ptr string, m map[string]any)) {
 }
 
 // TestEditorFriendly checks what yaml-language-server and readers rely on: every
-// declared property (conditionals under allOf only add constraints) has a description,
-// deprecated fields carry a deprecationMessage (yaml-language-server shows it as a warning), patterns use only syntax that ECMA-262 and RE2
-// share, and references are relative.
+// declared property (conditionals under allOf only add constraints; a property
+// declared as true only names a field for "required") has a description,
+// deprecated fields say what to use instead in their description ("Deprecated:
+// ...", which certplan's warning and the editor bundle's deprecationMessage
+// quote; editor-only keywords are not in these files), patterns use only
+// syntax that ECMA-262 and RE2 share, and references are relative.
 func TestEditorFriendly(t *testing.T) {
 	goOnly := []string{"(?", `\A`, `\z`, `\Q`, `\E`, "[[:", `\p`, `\P`}
 	for _, name := range files {
 		walk("", readJSON(t, name), func(ptr string, m map[string]any) {
 			if props, ok := m["properties"].(map[string]any); ok && !strings.Contains(ptr, "/if") && !strings.Contains(ptr, "/allOf/") {
 				for k, p := range props {
+					if p == true {
+						continue
+					}
 					pm, _ := p.(map[string]any)
 					if _, ok := pm["description"].(string); !ok {
 						t.Errorf("%s#%s/properties/%s: no description", name, ptr, k)
@@ -120,8 +126,8 @@ func TestEditorFriendly(t *testing.T) {
 				}
 			}
 			if m["deprecated"] == true {
-				if _, ok := m["deprecationMessage"].(string); !ok {
-					t.Errorf("%s#%s: deprecated without a deprecationMessage for editors", name, ptr)
+				if d, _ := m["description"].(string); !strings.Contains(d, "Deprecated: ") {
+					t.Errorf(`%s#%s: deprecated without "Deprecated: what to use instead" in its description`, name, ptr)
 				}
 			}
 			if r, ok := m["$ref"].(string); ok && strings.Contains(r, "://") {
@@ -223,6 +229,13 @@ func loadExamples(t *testing.T) (defaults, certs []doc) {
 		if !bytes.HasPrefix(b, []byte("# yaml-language-server: $schema=")) {
 			t.Errorf("%s: first line must be the yaml-language-server $schema comment", path)
 		}
+		// yaml-language-server reads the schema line from each document's
+		// own header: a document after --- needs one too.
+		for i, d := range strings.Split(string(b), "\n---\n")[1:] {
+			if !strings.HasPrefix(d, "# yaml-language-server: $schema=") {
+				t.Errorf("%s: document %d does not start with the yaml-language-server $schema comment", path, i+2)
+			}
+		}
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		for i := 0; ; i++ {
 			var m map[string]any
@@ -288,6 +301,26 @@ func TestExamplesValid(t *testing.T) {
 	for _, p := range products {
 		if !seen[p.(string)] {
 			t.Errorf("no example manifest for product %s", p)
+		}
+	}
+}
+
+// legacy_ssl's validity is the order's length in years; the certificate it
+// yields is capped at the public TLS maximum, so calling it the
+// certificate's validity misleads (the schema, and the reference and the
+// editor bundle generated from it).
+func TestLegacyValidityIsTheOrders(t *testing.T) {
+	desc, _ := readJSON(t, "legacy_ssl.schema.json")["properties"].(map[string]any)["validity"].(map[string]any)["description"].(string)
+	if strings.Contains(strings.ToLower(desc), "certificate validity") || !strings.Contains(desc, "order") || !strings.Contains(desc, "capped") {
+		t.Errorf("legacy_ssl validity: %q; want the order's length, and the certificate capped", desc)
+	}
+	for _, f := range []string{"../docs/manifest-reference.md", "certplan.schema.json"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), desc) {
+			t.Errorf("%s lacks the description %q: regenerate it (go test ./pkg/spec -run 'TestBundle|TestManifestReference' -update)", f, desc)
 		}
 	}
 }

@@ -126,7 +126,7 @@ func runApply(parent context.Context, g *globals, f *applyFlags, args []string) 
 	if isPlanFile(args) {
 		s, err = g.sessionFromPlanFile(soft, args[0])
 	} else {
-		s, err = g.prepare(soft, args, f.refresh, "apply")
+		s, err = g.prepare(soft, args, f.refresh, run.OpApply)
 		if err == nil && s.Plan.HasChanges() {
 			// Fail on a missing key before asking, not after.
 			_, err = g.client()
@@ -184,13 +184,27 @@ func (g *globals) sessionFromPlanFile(ctx context.Context, path string) (*run.Se
 	if err != nil {
 		return nil, err
 	}
+	// The plan's secret references are files apply will read and send:
+	// they must be inside the project of the planned manifests, as Load
+	// requires of manifests.
+	manifests := make([]string, 0, len(p.ManifestDigests))
+	for file := range p.ManifestDigests {
+		manifests = append(manifests, file)
+	}
+	for _, c := range p.Changes {
+		if err := spec.CheckFileRefs(manifests, g.fileDirs(), c.SecretRefs); err != nil {
+			return nil, fmt.Errorf("plan file %s: %s: %w", path, c.Name, err)
+		}
+	}
 	// The state the plan names, unless --state / CERTPLAN_STATE says
 	// otherwise (lineage and serial then tell whether it is the same state).
 	// A PostgreSQL state is named by its URL without the password, which
 	// then comes from PGPASSWORD or a password file.
-	statePath := g.statePath(nil)
+	var statePath string
 	if p.Backend != nil && (p.Backend.Kind == "file" || p.Backend.Kind == "postgres") && env(g.stateFlag, "CERTPLAN_STATE") == "" {
 		statePath = p.Backend.Name
+	} else if statePath, err = g.statePath(nil); err != nil {
+		return nil, err
 	}
 	if fi, err := os.Stat(filepath.Dir(statePath)); !backends.IsURL(statePath) && (err != nil || !fi.IsDir()) {
 		return nil, fmt.Errorf("the plan was made against state %s, which is not reachable from here: run apply in the directory where you ran plan, or pass --state", statePath)

@@ -102,7 +102,8 @@ func (g *globals) caps() (lifecycle.Caps, error) {
 }
 
 // loadOptions are the planning clock and caps that validation judges
-// manifests by, as plan would.
+// manifests by, as plan would, and the directories outside the project that
+// manifests may reference files in.
 func (g *globals) loadOptions() (spec.LoadOptions, error) {
 	now, err := g.clock()
 	if err != nil {
@@ -112,7 +113,7 @@ func (g *globals) loadOptions() (spec.LoadOptions, error) {
 	if err != nil {
 		return spec.LoadOptions{}, err
 	}
-	return spec.LoadOptions{Now: now, Caps: caps}, nil
+	return spec.LoadOptions{Now: now, Caps: caps, AllowFilesIn: g.fileDirs()}, nil
 }
 
 // logger writes zerolog logs to stderr, as text for people or JSON for CI.
@@ -193,27 +194,24 @@ func (g *globals) client() (*certcentral.Client, error) {
 }
 
 // statePath picks the state file: --state, CERTPLAN_STATE, or
-// certplan.state.json in the project directory. The project directory is the
-// nearest one at or above the first PATH (or the current directory, for
-// commands that take no manifests) that holds a certplan.yaml, not looking
-// above a Git work tree's root; without a project file it is the first
-// PATH's directory. So `plan .`, `plan certs/`, `state list` and `fetch` all
-// find the same state in a repository laid out by `certplan init`.
-func (g *globals) statePath(paths []string) string {
+// certplan.state.json in the project directory of the manifest paths (or of
+// the current directory, for commands that take none): the directory of the
+// nearest certplan.yaml at or above them, not looking above a Git work
+// tree's root, or without one the directory that holds them (spec.FindProject).
+// Paths of different projects, or spread over several directories with no
+// certplan.yaml, are an error that says how to fix it, so the state's place
+// never depends on the order or the choice of paths. `plan .`, `plan certs/`,
+// `state list` and `fetch` all find the same state in a repository laid out
+// by `certplan init`.
+func (g *globals) statePath(paths []string) (string, error) {
 	if p := env(g.stateFlag, "CERTPLAN_STATE"); p != "" {
-		return p
+		return p, nil
 	}
-	dir := "."
-	if len(paths) > 0 {
-		dir = paths[0]
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			dir = filepath.Dir(dir)
-		}
+	project, err := spec.FindProject(paths)
+	if err != nil {
+		return "", err
 	}
-	if project, ok := spec.ProjectDir(dir); ok {
-		dir = project
-	}
-	return filepath.Join(dir, stateFileName)
+	return filepath.Join(project.Dir, stateFileName), nil
 }
 
 // stateFileName is the state file's name in the project directory.
@@ -222,8 +220,12 @@ const stateFileName = "certplan.state.json"
 // openState returns the state backend of the state that statePath picks for
 // paths. A command builds it once and passes it around; nothing else in cmd
 // knows where or how the state is kept.
-func (g *globals) openState(paths []string) state.Backend {
-	return g.backendAt(g.statePath(paths))
+func (g *globals) openState(paths []string) (state.Backend, error) {
+	path, err := g.statePath(paths)
+	if err != nil {
+		return nil, err
+	}
+	return g.backendAt(path), nil
 }
 
 // backendAt returns the backend of the state at location: a state file, or

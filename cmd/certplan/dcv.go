@@ -87,23 +87,22 @@ func dcvWriter(format string) (func(io.Writer, []dcv.Pending) error, error) {
 
 // dcvPending loads the state (no lock), refreshes the orders in flight when
 // asked, and lists what awaits validation.
-func (g *globals) dcvPending(ctx context.Context, refresh bool, only []string) (*state.Loaded, map[int64]state.OrderFacts, []dcv.Pending, error) {
+func (g *globals) dcvPending(ctx context.Context, b state.Backend, refresh bool, only []string) (map[int64]state.OrderFacts, []dcv.Pending, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	b := g.openState(nil)
 	l, err := g.loadExistingState(ctx, b)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	facts := map[int64]state.OrderFacts{}
 	if refresh {
 		env, err := g.runEnv(b)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 		if facts, err = run.DCVRefresh(ctx, env, l.State); err != nil {
-			return nil, nil, nil, g.runError(ctx, b, err)
+			return nil, nil, g.runError(ctx, b, err)
 		}
 	}
 	pending := run.PendingDCV(l.State, facts, only)
@@ -112,7 +111,7 @@ func (g *globals) dcvPending(ctx context.Context, refresh bool, only []string) (
 			g.note("Warning", fmt.Sprintf("no order awaiting domain validation matches %q", dcv.Safe(name)))
 		}
 	}
-	return l, facts, pending, nil
+	return facts, pending, nil
 }
 
 func runDCVRecords(ctx context.Context, g *globals, f *dcvRecordsFlags, args []string) error {
@@ -120,7 +119,11 @@ func runDCVRecords(ctx context.Context, g *globals, f *dcvRecordsFlags, args []s
 	if err != nil {
 		return err
 	}
-	_, _, pending, err := g.dcvPending(ctx, f.refresh, args)
+	b, err := g.openState(nil)
+	if err != nil {
+		return err
+	}
+	_, pending, err := g.dcvPending(ctx, b, f.refresh, args)
 	if err != nil {
 		return err
 	}
@@ -211,11 +214,14 @@ func runDCVCheck(parent context.Context, g *globals, f *dcvCheckFlags, args []st
 	if err != nil {
 		return err
 	}
-	_, facts, pending, err := g.dcvPending(ctx, true, args)
+	b, err := g.openState(nil)
 	if err != nil {
 		return err
 	}
-	b := g.openState(nil)
+	facts, pending, err := g.dcvPending(ctx, b, true, args)
+	if err != nil {
+		return err
+	}
 	env, err := g.runEnv(b)
 	if err != nil {
 		return err

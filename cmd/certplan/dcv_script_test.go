@@ -16,8 +16,11 @@ import (
 const dnsKey = "dns"
 
 // In-process commands of these tests ask loopback DNS servers only, as the
-// scripts' subprocesses do (TestMain).
-func init() { dcv.RequireLoopback.Store(true) }
+// scripts' subprocesses do (TestMain); scripts get the dns command.
+func init() {
+	dcv.RequireLoopback.Store(true)
+	scriptCmds["dns"] = cmdDNS
+}
 
 // dcvScriptStart is when the dcv_*.txtar scripts start, on the simulator's
 // clock and certplan's (CERTPLAN_NOW): in 2027, when validations are reused

@@ -37,7 +37,11 @@ download or write failed (the others are still written) or an error.`,
   certplan fetch shop-frontend --dir out --format pem_noroot
   certplan apply certs/ --auto-approve --fetch /etc/ssl/certplan`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.runFetch(cmd.Context(), g.openState(nil), args, f.dir, f.format)
+			b, err := g.openState(nil)
+			if err != nil {
+				return err
+			}
+			return g.runFetch(cmd.Context(), b, args, f.dir, f.format)
 		},
 	}
 	fl := cmd.Flags()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -25,6 +26,7 @@ type globals struct {
 	logFormat      string
 	logLevel       string
 	lockTimeout    time.Duration
+	allowFilesIn   []string
 	// Time limits of the CertCentral client: flag, else environment, else
 	// the default (resolved by check).
 	requestTimeout, runTimeout durationFlag
@@ -48,6 +50,16 @@ func (g *globals) register(root *cobra.Command) {
 	f.DurationVar(&g.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock")
 	f.Var(&g.requestTimeout, "request-timeout", fmt.Sprintf("time limit of one CertCentral request, its retries included (env CERTPLAN_REQUEST_TIMEOUT; default %s)", certcentral.DefaultRequestTimeout))
 	f.Var(&g.runTimeout, "timeout", fmt.Sprintf("time limit of the run's CertCentral calls, apply --wait included (env CERTPLAN_TIMEOUT; default %s; 0 = none)", defaultRunTimeout))
+	f.StringArrayVar(&g.allowFilesIn, "allow-files-in", nil, "also let manifests reference files ({file: PATH}) in `DIR`, outside the project; repeatable (env CERTPLAN_ALLOW_FILES_IN, a list like PATH)")
+}
+
+// fileDirs are the directories outside the project that file references
+// may point into: --allow-files-in, else CERTPLAN_ALLOW_FILES_IN.
+func (g *globals) fileDirs() []string {
+	if len(g.allowFilesIn) > 0 {
+		return g.allowFilesIn
+	}
+	return filepath.SplitList(os.Getenv("CERTPLAN_ALLOW_FILES_IN"))
 }
 
 // defaultRunTimeout is --timeout's default: far above what planning or

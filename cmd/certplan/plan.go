@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certplan/certplan/pkg/plan"
+	"github.com/certplan/certplan/pkg/run"
 	"github.com/certplan/certplan/pkg/termsafe"
 )
 
@@ -24,10 +25,13 @@ func newPlanCmd(g *globals) *cobra.Command {
 		Use:   "plan [PATH...]",
 		Short: "Show what apply would order: create, renew or no-op per certificate",
 		Long: `Load the manifests and the state, refresh pending and soon-to-expire orders from
-CertCentral (in bulk list calls), and print the plan. Nothing is ordered.
+CertCentral (in bulk list calls), and print the plan. Nothing is ordered, and
+nothing is written: plan takes no lock, so it works on a read-only checkout and
+while an apply runs (a plan saved with --out is checked against the state again
+when it is applied).
 
 Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error,
-2 changes present (--detailed-exitcode only), 3 invalid manifests, 4 state locked.`,
+2 changes present (--detailed-exitcode only), 3 invalid manifests.`,
 		Example: `  certplan plan certs/
   certplan plan certs/ --format markdown > plan.md
   certplan plan certs/ --out plan.json && certplan apply plan.json
@@ -49,7 +53,7 @@ func runPlan(cmd *cobra.Command, g *globals, f *planFlags, args []string) error 
 	if err != nil {
 		return err
 	}
-	s, err := g.prepare(cmd.Context(), args, f.refresh, "plan")
+	s, err := g.prepare(cmd.Context(), args, f.refresh, run.OpPlan)
 	if err != nil {
 		return err
 	}

@@ -58,13 +58,18 @@ func (g *globals) loadManifests(paths []string) (*spec.Result, error) {
 	return res, nil
 }
 
-// prepare loads manifests, then locks, loads, refreshes and plans (pkg/run).
-func (g *globals) prepare(ctx context.Context, paths []string, refresh bool, op string) (*run.Session, error) {
+// prepare loads manifests, then locks (unless op is read-only), loads,
+// refreshes and plans (pkg/run).
+func (g *globals) prepare(ctx context.Context, paths []string, refresh bool, op run.Operation) (*run.Session, error) {
+	b, err := g.openState(paths)
+	if err != nil {
+		return nil, err
+	}
 	manifests, err := g.loadManifests(paths)
 	if err != nil {
 		return nil, err
 	}
-	env, err := g.runEnv(g.openState(paths))
+	env, err := g.runEnv(b)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,8 @@ func newSchemaCmd(g *globals) *cobra.Command {
 		Use:   "schema",
 		Short: "Print the combined manifest JSON Schema (for editors)",
 		Long: `Print the JSON Schema (draft 2020-12) that every manifest is checked against.
-Point yaml-language-server at it for completion and inline errors:
+Point yaml-language-server at it for completion and inline errors, at the top
+of every YAML document (after each --- too: the line is read per document):
 
   # yaml-language-server: $schema=./certplan.schema.json`,
 		Example: "  certplan schema > certplan.schema.json",

@@ -37,7 +37,11 @@ func newStateListCmd(g *globals) *cobra.Command {
 		Example: "  certplan state list --state certs/certplan.state.json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := g.loadExistingState(cmd.Context(), g.openState(nil))
+			b, err := g.openState(nil)
+			if err != nil {
+				return err
+			}
+			l, err := g.loadExistingState(cmd.Context(), b)
 			if err != nil {
 				return err
 			}
@@ -69,7 +73,10 @@ func newStateShowCmd(g *globals) *cobra.Command {
 		Example: "  certplan state show shop-frontend",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b := g.openState(nil)
+			b, err := g.openState(nil)
+			if err != nil {
+				return err
+			}
 			l, err := g.loadExistingState(cmd.Context(), b)
 			if err != nil {
 				return err
@@ -170,7 +177,11 @@ func (g *globals) adopt(ctx context.Context, name, idText, op string, mustBeNew 
 // mutateState makes a person's change to the state through run.Repair and
 // says what happened.
 func (g *globals) mutateState(ctx context.Context, op, name string, change func(*state.State) (string, error)) error {
-	env, err := g.runEnv(g.openState(nil))
+	b, err := g.openState(nil)
+	if err != nil {
+		return err
+	}
+	env, err := g.runEnv(b)
 	if err != nil {
 		return err
 	}
@@ -198,7 +209,11 @@ is running: two applies at once are what the lock prevents.`,
 		Example: "  certplan force-unlock --state certs/certplan.state.json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			info, err := g.openState(nil).ForceUnlock(cmd.Context())
+			b, err := g.openState(nil)
+			if err != nil {
+				return err
+			}
+			info, err := b.ForceUnlock(cmd.Context())
 			if err != nil {
 				return err
 			}

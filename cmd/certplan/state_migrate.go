@@ -35,7 +35,11 @@ old state from Git once every pipeline uses the new one.`,
 			if err != nil {
 				return fmt.Errorf("state migrate --to: %w", err)
 			}
-			res, err := backends.Migrate(cmd.Context(), g.openState(nil), dest, g.lockTimeout)
+			from, err := g.openState(nil)
+			if err != nil {
+				return err
+			}
+			res, err := backends.Migrate(cmd.Context(), from, dest, g.lockTimeout)
 			if err != nil {
 				return err
 			}

@@ -147,3 +147,27 @@ func TestWriteFileFailureRemovesTemp(t *testing.T) {
 		t.Errorf("write into a missing directory: %v", err)
 	}
 }
+
+// A symbolic link at the destination is replaced by the new file: the file
+// it pointed at is neither written nor re-moded.
+func TestWriteFileReplacesALinkNotItsTarget(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.WriteFile(target, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "state.json")
+	if err := os.Symlink(target, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(path, []byte("new"), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Errorf("destination is %v (%v), want a regular 0600 file", fi.Mode(), err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep" || mode(t, target) != 0o644 {
+		t.Errorf("the link's target became %q, mode %v", b, mode(t, target))
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/certplan/certplan/pkg/atomicfile"
 	"github.com/certplan/certplan/pkg/spec"
+	"github.com/certplan/certplan/pkg/state"
 )
 
 // RenderJSON writes the documented --format json schema (docs/plan-format.md):
@@ -60,8 +61,17 @@ func ReadFile(path string) (*Plan, error) {
 	return decodePlan(path, b)
 }
 
+// planKeys checks plan files for keys given twice. Request bodies, the
+// differences shown of them, secret paths and manifest file names are maps:
+// keys that differ in case are distinct there.
+var planKeys = state.NewKeyChecker("changes.*.request", "changes.*.diff.*.before", "changes.*.diff.*.after",
+	"changes.*.secret_refs", "manifest_digests")
+
 // decodePlan parses the content of a plan file; path is for messages.
 func decodePlan(path string, b []byte) (*Plan, error) {
+	if err := planKeys.Check(b); err != nil {
+		return nil, fmt.Errorf("read plan file %s: %w", path, err)
+	}
 	var head struct {
 		FormatVersion *string `json:"format_version"`
 	}

@@ -113,6 +113,15 @@ func TestReadFileRejects(t *testing.T) {
 		{"not JSON", `plan: yes`, "not a certplan plan file"},
 		{"bad secret path", `{"format_version": "2", "changes": [{"name": "a", "request": {"credit_card": "x"}, "secret_refs": {"credit_card.number": {"env": "N"}}}]}`, `change "a"`},
 		{"secret refs without request", `{"format_version": "2", "changes": [{"name": "a", "secret_refs": {"x": {"env": "N"}}}]}`, "no request"},
+		// A key given twice would let the last one win: renew another order,
+		// send another body, read another secret.
+		{"duplicate order id", `{"format_version": "2", "changes": [{"name": "a", "action": "renew", "renewal_of_order_id": 1, "renewal_of_order_id": 2}]}`,
+			`duplicate key "renewal_of_order_id" at $.changes[0].renewal_of_order_id (line 1)`},
+		{"duplicate in a request", `{"format_version": "2", "changes": [{"name": "a", "request": {"certificate": {"common_name": "a", "common_name": "b"}}}]}`,
+			`duplicate key "common_name" at $.changes[0].request.certificate.common_name`},
+		{"duplicate secret ref", `{"format_version": "2", "changes": [{"name": "a", "request": {"x": 1}, "secret_refs": {"x": {"env": "A", "env": "B"}}}]}`,
+			`duplicate key "env"`},
+		{"case variants of a field", `{"format_version": "2", "Format_Version": "2", "changes": []}`, "differ only in case"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,10 +159,22 @@ func FuzzReadPlan(f *testing.F) {
 	f.Add([]byte(`{"format_version": "2", "changes": [{"name": "a", "request": {"a": {"b": 1}}, "secret_refs": {"a.b.c": {"env": "X"}}}]}`))
 	f.Add([]byte(`{"format_version": "2", "changes": [{"name": "a", "request": {}, "secret_refs": {"": {}}}]}`))
 	f.Add([]byte(`{"format_version": 1}`))
+	f.Add([]byte(`{"format_version": "2", "changes": [{"name": "a", "request": {"A": 1, "a": 2}}], "manifest_digests": {"a": "1", "A": "2"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := decodePlan("fuzz.json", data)
 		if err == nil && p.FormatVersion != FormatVersion {
 			t.Fatalf("accepted format_version %q", p.FormatVersion)
 		}
 	})
+}
+
+// Request bodies and manifest file names are maps: keys that differ only in
+// case are distinct there, and a plan file holding them is read.
+func TestReadFileAllowsCaseVariantsInMaps(t *testing.T) {
+	data := `{"format_version": "2", "changes": [{"name": "a", "request": {"X": 1, "x": {"Y": 1, "y": 2}},
+		"diff": [{"path": "x", "before": {"Y": 1, "y": 2}, "after": null}], "secret_refs": {"X": {"env": "A"}, "x.y": {"env": "B"}}}],
+		"manifest_digests": {"certs/a.yaml": "1", "Certs/a.yaml": "2"}}`
+	if _, err := decodePlan("plan.json", []byte(data)); err != nil {
+		t.Errorf("decodePlan: %v", err)
+	}
 }

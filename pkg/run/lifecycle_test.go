@@ -110,7 +110,7 @@ func liveLifecycle(t testing.TB, cfg lifecycleConfig) lifecycleResult {
 		sim.SetClock(now)
 		before := sim.Stats()
 
-		s, err := run.Prepare(ctx, env, manifests, true, "apply")
+		s, err := run.Prepare(ctx, env, manifests, true, run.OpApply)
 		if err != nil {
 			t.Fatalf("%s: prepare: %v", day(now), err)
 		}

@@ -52,10 +52,40 @@ func (e Env) note(kind, msg string) {
 	}
 }
 
-// Session is a locked, loaded state and, once planned, its plan.
+// Operation is what a run does with the state: its name, recorded in the
+// lock-info, and whether it can change the state at all.
+type Operation struct {
+	Name string
+	// ReadOnly runs cannot change the state: they take no lock and write
+	// nothing, so they work on a read-only checkout and never keep an apply
+	// waiting. Their session cannot Execute or RecordRefresh.
+	ReadOnly bool
+}
+
+// The operations of Prepare.
+var (
+	// OpPlan is `certplan plan`, with or without refresh: it reads the
+	// state (a consistent snapshot and journal, which Backend.Load gives
+	// without the lock), asks CertCentral, and writes nothing; what refresh
+	// learned is recorded by the next apply. A saved plan records the
+	// state's lineage, serial and journal position, and apply checks them
+	// under its lock, so a plan made while another run changed the state is
+	// refused rather than applied.
+	OpPlan = Operation{Name: "plan", ReadOnly: true}
+	// OpApply is `certplan apply` with manifest paths.
+	OpApply = Operation{Name: "apply"}
+)
+
+// ErrReadOnly is returned by Execute and RecordRefresh on a read-only
+// session.
+var ErrReadOnly = errors.New("this run took the state read-only (no lock): it cannot record anything")
+
+// Session is a loaded state, locked unless read-only, and, once planned,
+// its plan.
 type Session struct {
-	env  Env
-	lock state.Lock
+	env      Env
+	lock     state.Lock
+	readOnly bool
 	// Loaded is the state as loaded under the lock (journal replayed).
 	Loaded *state.Loaded
 	// Facts are the refreshed orders by id; empty without refresh.
@@ -186,12 +216,22 @@ func (s *Session) Build(manifests *spec.Result) *plan.Plan {
 	return p
 }
 
-// Prepare is Lock, Refresh (when asked) and Build: a locked state and its
-// plan, ready to confirm and execute. On error nothing is held.
-func Prepare(ctx context.Context, env Env, manifests *spec.Result, refresh bool, operation string) (*Session, error) {
-	s, err := Lock(ctx, env, operation)
-	if err != nil {
-		return nil, err
+// Prepare is Lock (Load only, for a read-only op), Refresh (when asked) and
+// Build: a loaded state and its plan, ready to confirm and execute unless
+// read-only. On error nothing is held.
+func Prepare(ctx context.Context, env Env, manifests *spec.Result, refresh bool, op Operation) (*Session, error) {
+	var s *Session
+	if op.ReadOnly {
+		l, err := Load(ctx, env)
+		if err != nil {
+			return nil, err
+		}
+		s = &Session{env: env, Loaded: l, readOnly: true}
+	} else {
+		var err error
+		if s, err = Lock(ctx, env, op.Name); err != nil {
+			return nil, err
+		}
 	}
 	if refresh {
 		if err := s.Refresh(ctx, manifests.Certificates); err != nil {
@@ -271,6 +311,9 @@ type ExecuteOptions struct {
 // requests. The report says how each order ended; the error is one that
 // stopped the run from recording its outcome.
 func (s *Session) Execute(soft, abort context.Context, opts ExecuteOptions) (rep apply.Report, err error) {
+	if s.readOnly {
+		return rep, ErrReadOnly
+	}
 	client, err := s.env.Client()
 	if err != nil {
 		return rep, err
@@ -314,6 +357,9 @@ func (s *Session) Execute(soft, abort context.Context, opts ExecuteOptions) (rep
 // into the state when nothing is ordered, so that the state tells the truth
 // after every apply.
 func (s *Session) RecordRefresh(ctx context.Context) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
 	if len(s.Facts) == 0 {
 		return nil
 	}

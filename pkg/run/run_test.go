@@ -83,7 +83,7 @@ func newRig(t *testing.T, n int) *rig {
 
 func (r *rig) prepare(t *testing.T, refresh bool) *run.Session {
 	t.Helper()
-	s, err := run.Prepare(context.Background(), r.env, r.manifests, refresh, "apply")
+	s, err := run.Prepare(context.Background(), r.env, r.manifests, refresh, run.OpApply)
 	if err != nil {
 		t.Fatalf("prepare: %v", err)
 	}
@@ -145,7 +145,7 @@ func TestLockHeldIsLockedError(t *testing.T) {
 	r := newRig(t, 1)
 	s := r.prepare(t, false)
 	defer s.Release()
-	_, err := run.Prepare(context.Background(), r.env, r.manifests, false, "plan")
+	_, err := run.Prepare(context.Background(), r.env, r.manifests, false, run.OpApply)
 	var le *state.LockedError
 	if !errors.As(err, &le) {
 		t.Fatalf("second prepare while locked: %v, want a *state.LockedError", err)
@@ -159,7 +159,7 @@ func TestRefreshWithoutClientIsRefreshError(t *testing.T) {
 	r := newRig(t, 1)
 	r.apply(t)
 	r.env.Client = func() (*certcentral.Client, error) { return nil, errors.New("DIGICERT_API_KEY is not set") }
-	_, err := run.Prepare(context.Background(), r.env, r.manifests, true, "plan")
+	_, err := run.Prepare(context.Background(), r.env, r.manifests, true, run.OpPlan)
 	var re *run.RefreshError
 	if !errors.As(err, &re) || !re.NoClient {
 		t.Fatalf("prepare without a client: %v, want a *run.RefreshError with NoClient", err)
@@ -279,6 +279,65 @@ func TestRepairRefusedChangeKeepsInterruptedOrder(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "already tracked") {
 		t.Fatalf("a refused change must fail with its own error, got %v", err)
+	}
+}
+
+// writeCounter is a backend that counts what could write the state.
+type writeCounter struct {
+	state.Backend
+	locks, journals, commits int
+}
+
+func (w *writeCounter) Lock(ctx context.Context, op string, d time.Duration) (state.Lock, error) {
+	w.locks++
+	return w.Backend.Lock(ctx, op, d)
+}
+
+func (w *writeCounter) OpenJournal(ctx context.Context) (state.JournalWriter, error) {
+	w.journals++
+	return w.Backend.OpenJournal(ctx)
+}
+
+func (w *writeCounter) Commit(ctx context.Context, l *state.Loaded) error {
+	w.commits++
+	return w.Backend.Commit(ctx, l)
+}
+
+// A plan, with refresh or without, cannot change the state: it takes no
+// lock (so it works on a read-only checkout, and a pull request's plan
+// never makes the merge's apply fail with "locked"), and writes nothing.
+func TestPlanTakesNoLock(t *testing.T) {
+	r := newRig(t, 2)
+	r.apply(t)
+	held, err := r.env.Backend.Lock(context.Background(), "apply", 0) // an apply is running
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	wc := &writeCounter{Backend: r.env.Backend}
+	r.env.Backend = wc
+	for _, refresh := range []bool{false, true} {
+		clients := r.clients
+		s, err := run.Prepare(context.Background(), r.env, r.manifests, refresh, run.OpPlan)
+		if err != nil {
+			t.Fatalf("plan (refresh %v) while an apply holds the lock: %v", refresh, err)
+		}
+		if s.Plan.HasChanges() || len(s.Plan.Changes) != 2 {
+			t.Errorf("plan (refresh %v): %+v", refresh, s.Plan.Summary)
+		}
+		if refresh && r.clients == clients {
+			t.Error("plan with refresh did not ask CertCentral")
+		}
+		if _, err := s.Execute(context.Background(), context.Background(), run.ExecuteOptions{Parallelism: 1}); !errors.Is(err, run.ErrReadOnly) {
+			t.Errorf("Execute on a plan session: %v, want ErrReadOnly", err)
+		}
+		if err := s.RecordRefresh(context.Background()); !errors.Is(err, run.ErrReadOnly) {
+			t.Errorf("RecordRefresh on a plan session: %v, want ErrReadOnly", err)
+		}
+		s.Release()
+	}
+	if wc.locks+wc.journals+wc.commits != 0 {
+		t.Errorf("plan took %d locks, opened %d journals, made %d commits; want none", wc.locks, wc.journals, wc.commits)
 	}
 }
 

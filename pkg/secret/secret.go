@@ -29,7 +29,10 @@ func (r Ref) String() string {
 	return "file " + r.File
 }
 
-// Resolve reads the secret value. Errors never contain the value.
+// Resolve reads the secret value. Errors never contain the value. A file is
+// read only if it is a regular file (not followed through a symbolic link
+// at its path) of at most MaxFileSize bytes; an empty value, from a file or
+// from the environment, is an unset secret.
 func (r Ref) Resolve() (string, error) {
 	switch {
 	case r.Env != "":
@@ -39,11 +42,7 @@ func (r Ref) Resolve() (string, error) {
 		}
 		return v, nil
 	case r.File != "":
-		b, err := os.ReadFile(r.File)
-		if err != nil {
-			return "", fmt.Errorf("secret from file %s: %w", r.File, err)
-		}
-		return strings.TrimSpace(string(b)), nil
+		return resolveFile(r.File)
 	}
 	return "", fmt.Errorf("empty secret reference")
 }

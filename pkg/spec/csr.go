@@ -9,12 +9,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/certplan/certplan/pkg/secret"
 )
 
 // csrReport is the outcome of checking one CSR's content.
@@ -42,8 +44,9 @@ func newCSRCache() *csrCache {
 	return &csrCache{files: map[string]csrFile{}, checks: map[[32]byte]csrReport{}}
 }
 
-// checkFile reads and checks the CSR file at path (absolute or relative to
-// the working directory), once per path.
+// checkFile reads and checks the CSR file at path (absolute, inside the
+// project: see fileRoots.resolve), once per path. It must be a regular file
+// of at most MaxCSRFileSize bytes.
 func (c *csrCache) checkFile(path string) csrFile {
 	c.mu.Lock()
 	f, ok := c.files[path]
@@ -51,21 +54,10 @@ func (c *csrCache) checkFile(path string) csrFile {
 	if ok {
 		return f
 	}
-	var data []byte
-	var tooBig bool
-	info, err := os.Stat(path)
-	if err == nil && !info.Mode().IsRegular() {
-		err = fmt.Errorf("not a regular file")
-	}
-	if err == nil {
-		data, tooBig, err = readLimited(path)
-	}
-	switch {
-	case err != nil:
+	data, err := secret.ReadFile(path, MaxCSRFileSize)
+	if err != nil {
 		f.err = err
-	case tooBig:
-		f.err = fmt.Errorf("file is larger than 1 MiB")
-	default:
+	} else {
 		f.text = string(data)
 		f.report = c.check(f.text)
 	}
@@ -191,7 +183,7 @@ type csrOutcome struct {
 // checkOrderCSR finds the CSR of a merged order (order is the tree at
 // /spec/order), reads it if given by file, checks it and compares its names
 // with the manifest's.
-func (c *csrCache) checkOrderCSR(order *tree, loc csrLocation) csrOutcome {
+func (c *csrCache) checkOrderCSR(order *tree, loc csrLocation, roots fileRoots) csrOutcome {
 	node, ok := order.lookup(loc.csr)
 	if !ok {
 		return csrOutcome{} // missing: the schema reports it where required
@@ -207,7 +199,15 @@ func (c *csrCache) checkOrderCSR(order *tree, loc csrLocation) csrOutcome {
 		if !filepath.IsAbs(full) {
 			full = filepath.Join(filepath.Dir(node.file), f)
 		}
-		file := c.checkFile(full)
+		real, err := roots.resolve(full)
+		var out *OutsideError
+		switch {
+		case errors.As(err, &out):
+			return csrOutcome{owned: true, diags: []Diagnostic{errorAt(node.pos(), path, "CSR file %v", err)}}
+		case err != nil:
+			return csrOutcome{owned: true, diags: []Diagnostic{errorAt(node.pos(), path, "cannot read CSR file %s: %v", full, unwrapPathError(err))}}
+		}
+		file := c.checkFile(real)
 		if file.err != nil {
 			return csrOutcome{owned: true, diags: []Diagnostic{errorAt(node.pos(), path, "cannot read CSR file %s: %v", full, unwrapPathError(file.err))}}
 		}

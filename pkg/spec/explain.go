@@ -36,6 +36,9 @@ type explainer struct {
 	doc  *tree  // positions
 	inst any    // the validated JSON value
 	file string // the document's file
+	// suggested are the pointers of fields an unknown field was taken for
+	// a misspelling of: their "missing required field" says nothing more.
+	suggested map[string]bool
 }
 
 // objectPos is where a problem with the object at ptr as a whole (a missing
@@ -57,14 +60,17 @@ func (x *explainer) diagnostics(err error, skip func(ptr string) bool) []Diagnos
 	if !errors.As(err, &ve) {
 		return []Diagnostic{errorAt(x.doc.pos(), "", "schema validation failed: %v", err)}
 	}
-	var out []Diagnostic
+	var all []located
 	for _, p := range x.leaves(ve) {
-		for _, d := range x.explain(p) {
-			if skip != nil && skip(d.ptr) {
-				continue
-			}
-			out = append(out, d.Diagnostic)
+		all = append(all, x.explain(p)...)
+	}
+	var out []Diagnostic
+	for _, d := range all {
+		// A suggested field is absent: what is said at it is that it is missing.
+		if (skip != nil && skip(d.ptr)) || x.suggested[d.ptr] {
+			continue
 		}
+		out = append(out, d.Diagnostic)
 	}
 	return out
 }
@@ -254,8 +260,13 @@ func (x *explainer) explain(p problem) []located {
 	case "maxLength":
 		return at(fmt.Sprintf("must be at most %s characters long, got %d characters", rawString(kwValue), lengthOf(value)))
 	case "pattern":
+		desc := x.schemaDescription(p.schemaLoc)
+		if pat := rawString(kwValue); len(pat) > longPattern && (strings.HasPrefix(desc, "A ") || strings.HasPrefix(desc, "An ")) {
+			// The regexp would say less than the description: "must be an email address ...".
+			return at(fmt.Sprintf("must be %s, got %s", strings.ToLower(desc[:1])+desc[1:], got))
+		}
 		msg := fmt.Sprintf("must match %s, got %s", rawString(kwValue), got)
-		if desc := x.schemaDescription(p.schemaLoc); desc != "" {
+		if desc != "" {
 			msg += " (" + desc + ")"
 		}
 		return at(msg)
@@ -287,6 +298,10 @@ func (x *explainer) explain(p problem) []located {
 	}
 	return at(p.message)
 }
+
+// longPattern is the length from which a pattern is explained by its
+// schema's description alone.
+const longPattern = 60
 
 // sentenceEndRE finds the end of a description's first sentence (not "e.g. 30d").
 var sentenceEndRE = regexp.MustCompile(`\.\s+[A-Z]`)
@@ -336,12 +351,60 @@ func (x *explainer) unknownFields(p problem, node *tree) []located {
 		if known(e.key) {
 			continue
 		}
-		out = append(out, located{errorAt(e.val.keyPos(), dottedPath(p.instance), "unknown field %q", e.key), joinPointer(p.instance, e.key)})
+		msg := fmt.Sprintf("unknown field %q", e.key)
+		if near := nearest(e.key, sortedKeys(props)); near != "" && node.field(near) == nil {
+			msg += fmt.Sprintf(" (did you mean %q?)", near)
+			if x.suggested == nil {
+				x.suggested = map[string]bool{}
+			}
+			x.suggested[joinPointer(p.instance, near)] = true
+		}
+		out = append(out, located{Diagnostic: errorAt(e.val.keyPos(), dottedPath(p.instance), "%s", msg), ptr: joinPointer(p.instance, e.key)})
 	}
 	if len(out) == 0 { // not ours to work out (e.g. unevaluatedProperties): trust the library
 		return []located{{errorAt(node.reportPos(), dottedPath(p.instance), "%s", p.message), p.instance}}
 	}
 	return out
+}
+
+// nearest returns the candidate closest to name when it is a likely
+// misspelling (a few letters off, case ignored), else "".
+func nearest(name string, candidates []string) string {
+	best, bestDist := "", 0
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(name), strings.ToLower(c))
+		limit := min(2, max(len(c)/4, 1))
+		if d <= limit && (best == "" || d < bestDist) {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Damerau-Levenshtein distance (optimal string
+// alignment) of a and b, in bytes: swapped neighbours count as one edit.
+func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }
 
 // notAllowed explains a false schema: a field that must not be present.
@@ -371,7 +434,8 @@ func (x *explainer) condition(requiredLoc string) string {
 	cond, _ := raw.(map[string]any)
 	if props, ok := cond["properties"].(map[string]any); ok && len(props) == 1 {
 		for name, sub := range props {
-			if c, ok := sub.(map[string]any)["const"]; ok {
+			m, _ := sub.(map[string]any) // true names a field without constraining it
+			if c, ok := m["const"]; ok {
 				return fmt.Sprintf(" (required when %s is %s)", name, rawString(c))
 			}
 		}

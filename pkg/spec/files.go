@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
+
+	"github.com/certplan/certplan/pkg/secret"
 )
 
 // MaxFileSize is the largest manifest (or CSR) file certplan reads.
@@ -80,9 +83,9 @@ func collectFiles(paths []string) ([]candidate, error) {
 type candidate struct {
 	path string
 	// named is true for a file given by name (or the project file): it is
-	// always a manifest file. A file found by walking a directory that has
-	// no apiVersion or kind in any document is some other YAML (a CI
-	// pipeline, a compose file) and is skipped.
+	// always a manifest file. A file found by walking a directory none of
+	// whose documents is certplan's (isCertplanDocument) is some other YAML
+	// (a CI pipeline, a compose file, a cert-manager resource) and is skipped.
 	named bool
 }
 
@@ -176,10 +179,23 @@ func digest(data []byte) string {
 
 // FileDigest returns the hex SHA-256 of a file, as recorded in Result.FileDigests.
 // Plan files compare these to refuse a plan made from manifests that changed since.
+// Like Load, it reads only a regular file (a link to one is followed, as
+// when a directory is walked) of at most MaxFileSize bytes: a plan file
+// names the manifests, and could name /dev/zero.
 func FileDigest(path string) (string, error) {
-	data, err := os.ReadFile(path)
+	fi, err := os.Stat(path)
 	if err != nil {
 		return "", fmt.Errorf("digest %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("digest %s: %s, not a regular file", path, secret.FileKind(fi.Mode()))
+	}
+	data, tooBig, err := readLimited(path)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("digest %s: %w", path, err)
+	case tooBig:
+		return "", fmt.Errorf("digest %s: file is larger than 1 MiB", path)
 	}
 	return digest(data), nil
 }
@@ -194,9 +210,10 @@ type loadedFile struct {
 	foreign bool  // not a manifest file: skipped
 }
 
-// loadFile reads and parses one manifest file.
-func loadFile(c candidate) loadedFile {
-	lf := readManifestFile(c.path)
+// loadFile reads and parses one manifest file, within the run's alias
+// budget.
+func loadFile(c candidate, aliases *atomic.Int64) loadedFile {
+	lf := readManifestFile(c.path, aliases)
 	if !c.named && lf.err == nil && isForeign(lf) {
 		return loadedFile{path: c.path, foreign: true}
 	}
@@ -204,20 +221,46 @@ func loadFile(c candidate) loadedFile {
 }
 
 // isForeign reports whether a file parsed cleanly and none of its documents
-// has an apiVersion or kind: YAML that is not meant for certplan.
+// is certplan's (see isCertplanDocument): YAML that is not meant for certplan.
 func isForeign(lf loadedFile) bool {
 	if hasErrors(lf.diags) {
 		return false
 	}
 	for _, d := range lf.docs {
-		if d.root.field("apiVersion") != nil || d.root.field("kind") != nil {
+		if isCertplanDocument(d.root) {
 			return false
 		}
 	}
 	return true
 }
 
-func readManifestFile(path string) loadedFile {
+// isCertplanDocument tells a certplan document from another tool's:
+//
+//   - one with spec.product or spec.order is a manifest, whatever its
+//     apiVersion and kind say or however they are spelled: skipping it
+//     would orphan its certificate;
+//   - else one with an apiVersion is certplan's when that starts with
+//     "certplan" (cert-manager.io/v1, v1, apps/v1 are other tools');
+//   - else one with a kind is certplan's when it is Certificate or Defaults
+//     (Drone's "kind: pipeline" has no apiVersion);
+//   - YAML with neither (CI pipelines, compose files) is not.
+func isCertplanDocument(root *tree) bool {
+	spec := root.field("spec")
+	if spec.field("product") != nil || spec.field("order") != nil {
+		return true
+	}
+	if av := root.field("apiVersion"); av != nil {
+		s, _ := av.str()
+		return strings.HasPrefix(strings.ToLower(strings.TrimSpace(s)), "certplan")
+	}
+	if k := root.field("kind"); k != nil {
+		s, _ := k.str()
+		return s == kindCertificate || s == kindDefaults
+	}
+	return false
+}
+
+func readManifestFile(path string, aliases *atomic.Int64) loadedFile {
 	lf := loadedFile{path: path}
 	data, tooBig, err := readLimited(path)
 	switch {
@@ -228,12 +271,18 @@ func readManifestFile(path string) loadedFile {
 		lf.diags = append(lf.diags, errorAt(Pos{File: path}, "", "file is larger than 1 MiB; split it into one manifest per certificate"))
 		return lf
 	}
+	return parseManifest(path, data, aliases)
+}
+
+// parseManifest parses the content of a manifest file read from path.
+func parseManifest(path string, data []byte, aliases *atomic.Int64) loadedFile {
+	lf := loadedFile{path: path}
 	lf.digest = digest(data)
 	if d, bad := utf8Error(path, data); bad {
 		lf.diags = append(lf.diags, d)
 		return lf
 	}
-	lf.docs, lf.diags = parseYAML(path, data)
+	lf.docs, lf.diags = parseYAMLBudget(path, data, aliases)
 	if len(lf.docs) == 0 && len(lf.diags) == 0 {
 		lf.diags = append(lf.diags, warningAt(Pos{File: path}, "", "no YAML documents in this file"))
 	}

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/certplan/certplan/pkg/lifecycle"
@@ -16,6 +17,9 @@ type LoadOptions struct {
 	// Caps are the public TLS certificate caps by issuance date; nil means
 	// lifecycle.DefaultCaps(), an empty table no limit.
 	Caps lifecycle.Caps
+	// AllowFilesIn are directories outside the project that {file: PATH}
+	// references may also name (--allow-files-in).
+	AllowFilesIn []string
 }
 
 func (o LoadOptions) now() time.Time {
@@ -32,21 +36,28 @@ func (o LoadOptions) caps() lifecycle.Caps {
 	return o.Caps
 }
 
-// lifecycleChecks judges a valid Certificate of a product with plans (public
-// TLS) against the certificate caps in force on the planning date:
+// lifecycleChecks judges a valid Certificate against its length and, for
+// public TLS, the certificate caps in force on the planning date:
 //
-//   - renewBefore as long as the certificate can be (the cap, or a shorter
-//     order) is an error: the certificate would be due as soon as it issues,
-//     and every run would act on it;
-//   - renewBefore as long as a cap that comes into force later is a warning
-//     naming the date;
+//   - renewBefore as long as the certificate can be is an error, for every
+//     product: the certificate would be due as soon as it issues, and every
+//     run would buy (or reissue) another. The length is the order's for
+//     private SSL and document signing, whose certificate lives as long as
+//     its order, and the order's bounded by the cap for public TLS (Secure
+//     Site and legacy SSL);
+//   - for public TLS, renewBefore as long as a cap that comes into force
+//     later is a warning naming the date;
 //   - certificate.cert_validity longer than the cap is a warning: CertCentral
 //     clamps it to the cap rather than rejecting it.
 func lifecycleChecks(root *tree, cert *Certificate, opts LoadOptions) []Diagnostic {
-	if cert == nil || !cert.Product.HasPlans() {
+	if cert == nil {
 		return nil
 	}
 	now, caps := opts.now(), opts.caps()
+	publicTLS := cert.Product.HasPlans() || cert.Product.IsLegacy()
+	if !publicTLS {
+		caps = nil
+	}
 	spec := root.field("spec")
 	order := spec.field("order")
 	var diags []Diagnostic
@@ -56,16 +67,17 @@ func lifecycleChecks(root *tree, cert *Certificate, opts LoadOptions) []Diagnost
 		rbPos = rb.reportPos()
 	}
 	rbDays := float64(cert.RenewBefore) / float64(lifecycle.Day)
+	length, why := 0, ""
 	if capDays := caps.MaxDays(now); capDays > 0 {
-		length, why := capDays, "public TLS certificates issued on "+now.Format(time.DateOnly)+" are capped at"
-		if od, ok := orderDays(order, now); ok && od < length {
-			length, why = od, "the order (order_validity) runs"
-		}
-		if rbDays >= float64(length) {
-			diags = append(diags, errorAt(rbPos, rbPath,
-				"renewBefore %s is as long as the certificate can be (%s %d days): every certificate would be due as soon as it issues and every run would act on it; choose a renewBefore shorter than %d days (see docs/lifecycle.md)",
-				formatDays(cert.RenewBefore), why, length, length))
-		}
+		length, why = capDays, "public TLS certificates issued on "+now.Format(time.DateOnly)+" are capped at"
+	}
+	if od, field, ok := orderLength(cert.Product, order, now); ok && od > 0 && (length == 0 || od < length) {
+		length, why = od, "the order ("+field+") runs"
+	}
+	if length > 0 && rbDays >= float64(length) {
+		diags = append(diags, errorAt(rbPos, rbPath,
+			"renewBefore %s is as long as the certificate can be (%s %d days): every certificate would be due as soon as it issues and every run would act on it; choose a renewBefore shorter than %d days (see docs/lifecycle.md)",
+			formatDays(cert.RenewBefore), why, length, length))
 	}
 	if len(diags) == 0 {
 		for _, next := range futureSteps(caps, now) {
@@ -79,7 +91,7 @@ func lifecycleChecks(root *tree, cert *Certificate, opts LoadOptions) []Diagnost
 	}
 
 	cv := order.field("certificate").field("cert_validity")
-	if capDays := caps.MaxDays(now); cv != nil && capDays > 0 {
+	if capDays := caps.MaxDays(now); cv != nil && capDays > 0 && cert.Product.HasPlans() {
 		if days, ok := validityFor(cv, now); ok && days > capDays {
 			diags = append(diags, warningAt(cv.reportPos(), "spec.order.certificate.cert_validity",
 				"asks for %d days, but public TLS certificates issued on %s are capped at %d days: CertCentral clamps the certificate to %d days (and to the order's end)",
@@ -100,19 +112,32 @@ func futureSteps(caps lifecycle.Caps, now time.Time) []lifecycle.Step {
 	return out
 }
 
-// orderDays reads the order's length in days: order_validity (days, years or
-// custom_expiration_date), else the deprecated validity_years / validity_days.
-func orderDays(order *tree, now time.Time) (int, bool) {
+// orderLength reads the order's length in days from now, and the field it
+// comes from: order_validity (days, years or custom_expiration_date), else
+// the deprecated validity_days, validity_years or custom_expiration_date
+// (yyyy-MM-dd); for legacy_ssl, validity (years).
+func orderLength(p Product, order *tree, now time.Time) (days int, field string, ok bool) {
+	if p.IsLegacy() {
+		if y, ok := order.field("validity").intValue(); ok {
+			return y * 365, "validity", true
+		}
+		return 0, "", false
+	}
 	if d, ok := validityFor(order.field("order_validity"), now); ok {
-		return d, true
+		return d, "order_validity", true
 	}
 	if d, ok := order.field("validity_days").intValue(); ok {
-		return d, true
+		return d, "validity_days", true
 	}
 	if y, ok := order.field("validity_years").intValue(); ok {
-		return y * 365, true
+		return y * 365, "validity_years", true
 	}
-	return 0, false
+	if s, ok := order.field("custom_expiration_date").str(); ok {
+		if t, err := time.Parse(time.DateOnly, s); err == nil {
+			return daysUntil(now, t), "custom_expiration_date", true
+		}
+	}
+	return 0, "", false
 }
 
 // validityFor reads {custom_expiration_date} (which wins), {days} or {years}
@@ -122,14 +147,29 @@ func validityFor(v *tree, now time.Time) (int, bool) {
 		return 0, false
 	}
 	if s, ok := v.field("custom_expiration_date").str(); ok {
-		t, err := time.Parse(time.DateOnly, s)
+		t, err := time.Parse("02 Jan 2006", titleMonth(s))
 		if err != nil {
 			return 0, false
 		}
-		end := t.Add(lifecycle.Day) // the end of that day
-		return lifecycle.BRDays(now, end.Add(-time.Second)), true
+		return daysUntil(now, t), true
 	}
 	return validityDays(v, 365)
+}
+
+// daysUntil counts the days from now to the end of the day date, the
+// Baseline Requirements' way; 0 when that is past.
+func daysUntil(now, date time.Time) int {
+	end := date.Add(lifecycle.Day) // the end of that day
+	return lifecycle.BRDays(now, end.Add(-time.Second))
+}
+
+// titleMonth writes the month of a "dd MMM YYYY" date as Go parses it
+// ("09 JUN 2025" -> "09 Jun 2025").
+func titleMonth(s string) string {
+	if len(s) != 11 {
+		return s
+	}
+	return s[:3] + strings.ToUpper(s[3:4]) + strings.ToLower(s[4:6]) + s[6:]
 }
 
 // formatDays renders a renewBefore as in manifests: "30d", else Go's form.

@@ -20,12 +20,13 @@ type Result struct {
 	// Files are the manifest files read, sorted.
 	Files []string
 	// Skipped are YAML files found in directories that are not manifests (no
-	// document has an apiVersion or kind, e.g. CI pipelines), sorted.
+	// document is certplan's: CI pipelines, other tools' resources), sorted.
 	Skipped []string
 	// FileDigests maps each file of Files to the hex SHA-256 of its content
 	// (absent for a file too large to read). Plan files record them.
 	FileDigests map[string]string
-	// Manifests counts the kind: Certificate documents found, valid or not.
+	// Manifests counts the Certificate documents found, valid or not: kind
+	// Certificate, or a kind that is not Defaults with a spec.product.
 	Manifests int
 }
 
@@ -52,12 +53,16 @@ func (r *Result) Counts() (errors, warnings int) {
 //
 // Checks that depend on the date (the certificate caps of public TLS) use the
 // wall clock and lifecycle.DefaultCaps(); LoadWith takes others.
+//
+// Files the manifests reference ({file: PATH} for CSRs and secrets) must be
+// inside the project of their path (Project.Root), or in a directory of
+// LoadOptions.AllowFilesIn.
 func Load(paths []string) (*Result, error) {
 	return LoadWith(paths, LoadOptions{})
 }
 
-// LoadWith is Load at the planning instant and with the certificate caps of
-// opts.
+// LoadWith is Load at the planning instant, with the certificate caps and
+// the further file directories of opts.
 func LoadWith(paths []string, opts LoadOptions) (*Result, error) {
 	v, err := embeddedValidator()
 	if err != nil {
@@ -78,18 +83,31 @@ type loader struct {
 	csr      *csrCache
 	defaults *defaultsIndex
 	opts     LoadOptions
+	roots    fileRoots // where file references may point
 }
 
 func load(paths []string, v *validator, opts LoadOptions) (*Result, error) {
 	if len(paths) == 0 {
 		return nil, errNoPaths
 	}
+	roots, err := referenceRoots(paths, opts.AllowFilesIn)
+	if err != nil {
+		return nil, err
+	}
 	files, err := collectFiles(paths)
 	if err != nil {
 		return nil, err
 	}
-	loaded := parallel(files, loadFile)
-	res := &Result{FileDigests: make(map[string]string, len(files))}
+	aliases := newRunBudget()
+	loaded := parallel(files, func(c candidate) loadedFile { return loadFile(c, aliases) })
+	return assemble(loaded, v, opts, roots)
+}
+
+// assemble is Load after the files are read and parsed (in path order): it
+// merges Defaults into each Certificate, validates, and builds the Result.
+// It reads no manifest file; referenced CSR files are read here.
+func assemble(loaded []loadedFile, v *validator, opts LoadOptions, roots fileRoots) (*Result, error) {
+	res := &Result{FileDigests: make(map[string]string, len(loaded))}
 	var diags []Diagnostic
 	var certs, defaults, others []*rawDoc
 	for _, lf := range loaded {
@@ -113,19 +131,25 @@ func load(paths []string, v *validator, opts LoadOptions) (*Result, error) {
 				defaults = append(defaults, d)
 			default:
 				others = append(others, d) // the schema explains what is wrong
+				if d.root.field("spec").field("product") != nil {
+					res.Manifests++ // a Certificate with its kind misspelled
+				}
 			}
 		}
 	}
-	res.Manifests = len(certs)
+	res.Manifests += len(certs)
 
-	l := &loader{v: v, csr: newCSRCache(), defaults: buildDefaults(defaults), opts: opts}
+	l := &loader{v: v, csr: newCSRCache(), defaults: buildDefaults(defaults), opts: opts, roots: roots}
 	diags = append(diags, l.defaults.diags...)
 	for _, ds := range parallel(append(defaults, others...), l.checkDocument) {
 		diags = append(diags, ds...)
 	}
 	names := make([]string, len(certs))
+	products := make(map[string]Product, len(certs))
 	for i, d := range certs {
 		names[i], _ = d.root.field("metadata").field("name").str()
+		p, _ := d.root.field("spec").field("product").str()
+		products[names[i]] = Product(p)
 	}
 	dupes, dupDiags := duplicateNames(certs)
 	diags = append(diags, dupDiags...)
@@ -143,7 +167,7 @@ func load(paths []string, v *validator, opts LoadOptions) (*Result, error) {
 			res.Certificates = append(res.Certificates, o.cert)
 		}
 	}
-	diags = append(diags, mergedDiagnostics(diags, merged)...)
+	diags = append(diags, mergedDiagnostics(diags, merged, products, defaults)...)
 	sort.Slice(res.Certificates, func(i, j int) bool { return res.Certificates[i].Name < res.Certificates[j].Name })
 	res.Diagnostics = sortDiagnostics(diags)
 	return res, nil
@@ -170,23 +194,27 @@ func (l *loader) certificate(doc *rawDoc) (out certOutcome) {
 	owned := map[string]bool{}
 	order := root.field("spec").field("order")
 	diags := orderChecks(order, owned)
+	product, _ := root.field("spec").field("product").str()
+	diags = append(diags, dateChecks(Product(product), order, l.opts.now(), owned)...)
 
 	var csrText string
-	product, _ := root.field("spec").field("product").str()
 	loc, known := csrLocationFor(Product(product))
 	if known && order != nil {
-		c := l.csr.checkOrderCSR(order, loc)
+		c := l.csr.checkOrderCSR(order, loc, l.roots)
 		diags = append(diags, c.diags...)
 		if c.owned {
 			owned["/spec/order"+loc.csr] = true
 		}
 		csrText = c.text
 	}
+	secretFiles, sdiags := l.checkSecretFiles(order, loc.csr)
+	diags = append(diags, sdiags...)
 	diags = append(diags, l.validate(root, inst, owned, l.v.validateCertificate)...)
 	if hasErrors(diags) {
 		return certOutcome{diags: diags}
 	}
 	cert, more := buildCertificate(root, inst, csrText, loc)
+	useResolvedFiles(cert, secretFiles)
 	diags = append(diags, more...)
 	diags = append(diags, lifecycleChecks(root, cert, l.opts)...)
 	if hasErrors(diags) {
@@ -222,8 +250,11 @@ func (l *loader) validate(root *tree, inst any, owned map[string]bool, check fun
 // mergedDiagnostics names, for each problem found in a Defaults document only
 // once merged into Certificates, which Certificates (a Defaults value can be
 // wrong for one product and right for another). A problem the Defaults
-// document shows on its own is already in plain.
-func mergedDiagnostics(plain []Diagnostic, merged map[Diagnostic][]string) []Diagnostic {
+// document shows on its own is already in plain. An unknown field, a field
+// the products of those Certificates do not have, also says how to scope
+// the Defaults document (products maps Certificate names to products;
+// defaults are the Defaults documents).
+func mergedDiagnostics(plain []Diagnostic, merged map[Diagnostic][]string, products map[string]Product, defaults []*rawDoc) []Diagnostic {
 	seen := make(map[Diagnostic]bool, len(plain))
 	for _, d := range plain {
 		seen[d] = true
@@ -239,10 +270,43 @@ func mergedDiagnostics(plain []Diagnostic, merged map[Diagnostic][]string) []Dia
 		if len(names) > 3 {
 			list = fmt.Sprintf("%s and %d more", strings.Join(names[:3], ", "), len(names)-3)
 		}
-		d.Message += fmt.Sprintf(" (merged into %s %s)", plural(strconv.Itoa(len(names)), "Certificate"), list)
+		into := fmt.Sprintf("merged into %s %s", plural(strconv.Itoa(len(names)), "Certificate"), list)
+		if !strings.HasPrefix(d.Message, "unknown field ") {
+			d.Message += " (" + into + ")"
+			out = append(out, d)
+			continue
+		}
+		var ps []string
+		for _, n := range names {
+			ps = append(ps, string(products[n]))
+		}
+		sort.Strings(ps)
+		ps = uniqueStrings(ps)
+		d.Message += fmt.Sprintf(" (%s, of %s %s): %s", into, plural(strconv.Itoa(len(ps)), "product"), strings.Join(ps, ", "), scopeHint(defaultsDocAt(defaults, d.Pos), ps))
 		out = append(out, d)
 	}
 	return out
+}
+
+// defaultsDocAt is the Defaults document that holds pos, or nil.
+func defaultsDocAt(defaults []*rawDoc, pos Pos) *rawDoc {
+	var at *rawDoc
+	for _, d := range defaults {
+		if d.file == pos.File && d.root != nil && d.root.pos().Line <= pos.Line && (at == nil || d.root.pos().Line > at.root.pos().Line) {
+			at = d
+		}
+	}
+	return at
+}
+
+// scopeHint says how to keep a Defaults field away from the products ps,
+// whose orders do not have it.
+func scopeHint(doc *rawDoc, ps []string) string {
+	if doc == nil || doc.root.field("spec").field("products") == nil {
+		return "this Defaults document applies to every product; list the products whose orders take this field in its spec.products (as in certplan init's certplan.yaml)"
+	}
+	them := strings.Join(ps, ", ")
+	return fmt.Sprintf("this Defaults document lists %s in spec.products, whose orders have no such field; take %s out of spec.products, or set the field in Defaults for the products that take it", them, them)
 }
 
 // duplicateNames reports every Certificate whose metadata.name was already

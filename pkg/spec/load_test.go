@@ -240,7 +240,7 @@ org_contact_telephone: "801-555-0100"
 		{
 			name:  "YAML syntax error",
 			files: map[string]string{"a.yaml": "apiVersion: certplan/v1\nkind: [Certificate\n"},
-			want:  []string{"a.yaml:1:1: invalid YAML: did not find expected ',' or ']'"}, // yaml.v3 names the line where the enclosing node starts
+			want:  []string{"a.yaml:2:7: invalid YAML: did not find expected ',' or ']'"}, // at the "[" left open
 		},
 		{
 			name:  "non-UTF-8",
@@ -332,7 +332,7 @@ func TestForeignYAMLIsSkipped(t *testing.T) {
 		t.Errorf("Files (-want +got):\n%s", diff)
 	}
 	want := []string{ // a broken file is never skipped: it may be a manifest
-		"ci/broken.yaml:1:1: invalid YAML: did not find expected ',' or ']'",
+		"ci/broken.yaml:1:4: invalid YAML: did not find expected ',' or ']'",
 		`ci/dupe-keys.yml:1:1: missing required field "apiVersion"`,
 		`ci/dupe-keys.yml:1:1: missing required field "kind"`,
 		`ci/dupe-keys.yml:1:1: missing required field "spec"`,

@@ -35,7 +35,8 @@ func TestManifestReferenceContent(t *testing.T) {
 		{"if/then/else variants", "| `spec.order.certificate.csr` | string or object | yes | pattern `\"^-----BEGIN \"` |"},
 		{"else branch fields", "| `spec.order.certificate.csr.file` | string | yes | length >= 1 |"},
 		{"enum", "| `spec.order.certificate.signature_hash` | string | yes | one of `\"sha256\"`, `\"sha384\"`, `\"sha512\"` |"},
-		{"deprecated first", "| `spec.order.validity_years` | integer |  | **deprecated**: validity_years is deprecated; use order_validity.years.; 1..3 |"},
+		// The advice is the description's "Deprecated: ..." (deprecationMessage is editor-only, in the bundle).
+		{"deprecated first", "| `spec.order.validity_years` | integer |  | **deprecated**; 1..3 | Order length in years, 1 to 3. Deprecated: use order_validity (and certificate.cert_validity). |"},
 		{"forbidden field", "| `spec.order.alternative_order_id` | any |  | must not be set |"},
 		{"variant fields (new organization)", "| `spec.order.organization.name` | string | yes |"},
 		{"array items", "| `spec.order.custom_fields[].metadata_id` | integer | yes | >= 1 |"},

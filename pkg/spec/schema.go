@@ -137,6 +137,8 @@ func (v *validator) rawAt(loc string) (any, bool) {
 // manifest.schema.json with the other schemas embedded under "$defs" (keyed
 // by file name) and every reference rewritten to point inside the one
 // document, so editors that do not resolve embedded "$id"s still follow it.
+// Its $id is BundleID, and it is the one schema with keywords only editors
+// read (EditorKeywords; see editor.go).
 //
 // It is made for editing, not for deciding: fields a Defaults document may
 // supply (organization, signature_hash, ...) are not required in it, so a
@@ -155,6 +157,10 @@ func bundle(fsys fs.FS) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bundle schemas: %s: %w", manifestSchema, err)
 	}
+	if err := addHints(manifestSchema, top); err != nil {
+		return nil, fmt.Errorf("bundle schemas: %w", err)
+	}
+	top.set("$id", BundleID)
 	rewriteRefs(top, "")
 	defs, _ := top.get("$defs").(*orderedObject)
 	if defs == nil {
@@ -175,9 +181,18 @@ func bundle(fsys fs.FS) ([]byte, error) {
 		}
 		part.remove("$schema")
 		part.remove("$id")
+		if err := addHints(name, part); err != nil {
+			return nil, fmt.Errorf("bundle schemas: %w", err)
+		}
 		rewriteRefs(part, name)
 		relaxRequired(part, false)
 		defs.set(name, part)
+	}
+	if err := defaultsOrder(top); err != nil {
+		return nil, err
+	}
+	if err := annotateProperties(top); err != nil {
+		return nil, fmt.Errorf("bundle schemas: %w", err)
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

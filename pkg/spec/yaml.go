@@ -8,16 +8,35 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Limits that keep hostile or broken input from exhausting memory or stack.
+// Alias expansion is bounded per file, all its documents together, and per
+// run, all files together: a budget per document let a 1 MiB file of many
+// small documents expand to billions of nodes.
 const (
-	maxDepth          = 64     // nesting of mappings and lists in one document
-	maxAliasExpansion = 10_000 // nodes produced by expanding YAML aliases, per document
+	maxDepth             = 64      // nesting of mappings and lists in one document
+	maxAliasExpansion    = 10_000  // nodes produced by expanding YAML aliases, per file
+	maxAliasExpansionRun = 250_000 // the same, per run (every file of a Load)
 )
+
+// aliasBudget is what alias expansion may still produce: in the file being
+// converted, and in the whole run (shared by the files converted in
+// parallel).
+type aliasBudget struct {
+	file int
+	run  *atomic.Int64
+}
+
+func newRunBudget() *atomic.Int64 {
+	var b atomic.Int64
+	b.Store(maxAliasExpansionRun)
+	return &b
+}
 
 // rawDoc is one YAML document of a file, converted to a tree.
 type rawDoc struct {
@@ -32,6 +51,12 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // (syntax errors, duplicate keys, alias bombs, non-mapping documents) become
 // diagnostics; documents that could not be converted are left out.
 func parseYAML(file string, data []byte) (docs []*rawDoc, diags []Diagnostic) {
+	return parseYAMLBudget(file, data, newRunBudget())
+}
+
+// parseYAMLBudget is parseYAML within a run's alias budget.
+func parseYAMLBudget(file string, data []byte, run *atomic.Int64) (docs []*rawDoc, diags []Diagnostic) {
+	budget := &aliasBudget{file: maxAliasExpansion, run: run}
 	defer func() {
 		// yaml.v3 is fuzzed and should not panic, but a manifest must never
 		// crash the tool: turn any panic into a diagnostic.
@@ -60,9 +85,12 @@ func parseYAML(file string, data []byte) (docs []*rawDoc, diags []Diagnostic) {
 		if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
 			continue // an empty document, e.g. a trailing "---"
 		}
-		c := converter{file: file, aliasBudget: maxAliasExpansion}
+		c := converter{file: file, budget: budget}
 		t := c.convert(root)
 		diags = append(diags, c.diags...)
+		if c.overBudget {
+			break // the rest of the file would only spend more
+		}
 		if c.aborted || t == nil {
 			continue
 		}
@@ -75,17 +103,113 @@ func parseYAML(file string, data []byte) (docs []*rawDoc, diags []Diagnostic) {
 	return docs, diags
 }
 
+// yamlError turns a yaml.v3 error into a diagnostic at the line, and where it
+// can be told the column, of the mistake.
+//
+// yaml.v3 (go.yaml.in/yaml/v3 is the same parser) names one line in its
+// message, and not always the right one: for a parser error it prints the
+// 0-based line of the construct being parsed (the mapping or the "{" that
+// encloses the mistake), so an unclosed "{" on line 13 is reported as "line
+// 12" and a key indented wrongly on line 12 as the line where its mapping
+// started; for a scanner error it prints the 1-based line where the token
+// started, so a tab on line 13 is reported on the line before. The marks the
+// parser had are not exported. So the line is found again: it is the first
+// line L such that the file cut after L fails with the very same error. (The
+// parse up to the mistake is the same whatever follows it, and a shorter
+// file either parses or fails differently.) The search starts at the line
+// yaml.v3 named, since no mark is before it, and bisects.
 func yamlError(file string, data []byte, err error) Diagnostic {
-	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return errorAt(Pos{File: file, Line: line, Col: 1}, "", "invalid YAML: %s", m[2])
+	full := err.Error()
+	msg := strings.TrimPrefix(full, "yaml: ")
+	named := 0
+	if m := yamlLineRE.FindStringSubmatch(full); m != nil {
+		named, _ = strconv.Atoi(m[1])
+		msg = m[2]
 	}
-	pos := Pos{File: file}
 	if strings.Contains(msg, "control characters") {
-		pos = controlCharPos(file, data)
+		return errorAt(controlCharPos(file, data), "", "invalid YAML: %s", msg)
 	}
-	return errorAt(pos, "", "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+	if named == 0 && !isParserProblem(msg) {
+		// A scanner error always names its line; an error without one comes
+		// from later (an unknown alias, say) and is not about a line.
+		return errorAt(Pos{File: file}, "", "invalid YAML: %s", msg)
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	line := errorLine(lines, max(named, 1), full)
+	text := ""
+	if line >= 1 && line <= len(lines) {
+		text = strings.TrimRight(lines[line-1], "\r\n")
+	}
+	return errorAt(Pos{File: file, Line: line, Col: errorColumn(text, msg)}, "", "invalid YAML: %s", msg)
+}
+
+// parserProblems are the problems yaml.v3's parser (rather than its scanner)
+// reports; an error without a line is one of these on line 1.
+var parserProblems = []string{
+	"did not find expected",
+	"found duplicate %",
+	"found incompatible YAML document",
+	"found undefined tag handle",
+}
+
+func isParserProblem(msg string) bool {
+	for _, p := range parserProblems {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// errorLine is the first line L >= from such that lines[:L] fails with the
+// error full (see yamlError); len(lines) when no shorter cut does.
+func errorLine(lines []string, from int, full string) int {
+	fails := func(n int) bool {
+		dec := yaml.NewDecoder(strings.NewReader(strings.Join(lines[:n], "")))
+		for {
+			var node yaml.Node
+			err := dec.Decode(&node)
+			if err == nil {
+				continue
+			}
+			return !errors.Is(err, io.EOF) && err.Error() == full
+		}
+	}
+	lo, hi := min(from, len(lines)), len(lines)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return hi
+}
+
+// errorColumn points into the line of a syntax error where the message
+// tells what to look for: the "{" or "[" that is not closed, the tab in the
+// indentation, the quote that is not closed; else the line's first
+// character.
+func errorColumn(text, msg string) int {
+	at := -1
+	switch {
+	case strings.HasSuffix(msg, "',' or '}'"):
+		at = strings.LastIndex(text, "{")
+	case strings.HasSuffix(msg, "',' or ']'"):
+		at = strings.LastIndex(text, "[")
+	case strings.Contains(msg, "tab character"):
+		at = strings.Index(text, "\t")
+	case msg == "found unexpected end of stream":
+		at = strings.IndexAny(text, `"'`)
+	}
+	if at < 0 {
+		at = len(text) - len(strings.TrimLeft(text, " \t"))
+	}
+	return utf8.RuneCountInString(text[:at]) + 1
 }
 
 // controlCharPos finds the first character YAML does not allow in a file
@@ -120,11 +244,12 @@ func describeKind(t *tree) string {
 // converter turns yaml.v3 nodes into trees, checking what yaml.v3 leaves to
 // the caller when decoding into nodes.
 type converter struct {
-	file        string
-	diags       []Diagnostic
-	aliasBudget int      // nodes that alias expansion may still produce
-	aborted     bool     // the document is unusable (alias bomb, too deep)
-	segs        []string // JSON pointer segments of the node being converted
+	file       string
+	diags      []Diagnostic
+	budget     *aliasBudget // nodes that alias expansion may still produce
+	aborted    bool         // the document is unusable (alias bomb, too deep)
+	overBudget bool         // the file's or the run's alias budget is spent
+	segs       []string     // JSON pointer segments of the node being converted
 }
 
 // path is the dotted field path of the node being converted (for diagnostics only).
@@ -157,9 +282,14 @@ func (c *converter) convertNode(n *yaml.Node, depth int, inAlias bool) *tree {
 		return c.fail(c.pos(n), "nested deeper than %d levels", maxDepth)
 	}
 	if inAlias {
-		c.aliasBudget--
-		if c.aliasBudget < 0 {
-			return c.fail(c.pos(n), "YAML aliases expand to more than %d nodes; write the values out or use a kind: Defaults document", maxAliasExpansion)
+		c.budget.file--
+		if c.budget.file < 0 {
+			c.overBudget = true
+			return c.fail(c.pos(n), "YAML aliases expand to more than %d nodes in this file (all its documents together); write the values out or use a kind: Defaults document", maxAliasExpansion)
+		}
+		if c.budget.run.Add(-1) < 0 {
+			c.overBudget = true
+			return c.fail(c.pos(n), "YAML aliases expand to more than %d nodes in the files of this run together; write the values out or use kind: Defaults documents", maxAliasExpansionRun)
 		}
 	}
 	switch n.Kind {

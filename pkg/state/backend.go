@@ -15,8 +15,11 @@ import (
 //
 //   - Load reads the snapshot and the journal records not yet folded into
 //     it and replays them (Replay). It writes nothing and needs no lock, so
-//     read-only commands work on a read-only store. Loaded.Base says what it
-//     read: lineage, serial and an opaque journal position.
+//     read-only commands (plan among them) work on a read-only store and
+//     never wait for an apply. What it reads is consistent even while
+//     another run commits: never a snapshot with a journal that a later
+//     commit already retired. Loaded.Base says what it read: lineage, serial
+//     and an opaque journal position.
 //   - Lock excludes every other holder of the same store, in this process
 //     or another, on any host, until Release: a second Lock (even through
 //     the same Backend value) fails with a *LockedError naming the holder. A holder that died without releasing must not block the

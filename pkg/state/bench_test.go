@@ -125,3 +125,33 @@ func BenchmarkJournalAppendParallel8(b *testing.B) {
 		}
 	})
 }
+
+// The duplicate-key check alone, on the snapshot BenchmarkLoad10k reads:
+// compare with BenchmarkParse10k (which includes it).
+func BenchmarkKeyCheck10k(b *testing.B) {
+	data, err := Marshal(bigState(10000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := stateKeys.Check(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParse10k(b *testing.B) {
+	data, err := Marshal(bigState(10000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

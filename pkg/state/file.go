@@ -74,29 +74,72 @@ func (b *FileBackend) OpenJournal(ctx context.Context) (JournalWriter, error) {
 }
 
 // Load reads the snapshot (none: an empty state) and replays the journal
-// on top (Replay). It writes nothing. The journal position is the
-// journal's size in bytes ("" when there is no journal file).
+// on top (Replay). It writes nothing and takes no lock. The journal
+// position is the journal's size in bytes ("" when there is no journal).
+//
+// Without the lock, a Commit may run while Load reads: it renames a new
+// snapshot into place and then removes or replaces the journal. Load reads
+// the snapshot, then the journal, then checks that the file at the
+// snapshot's path is still the one it read; if not, it reads both again. A
+// snapshot read with the journal of the commit before it is the crash case
+// Replay is built for (folding records again changes nothing); a journal
+// read after a commit retired it, with the snapshot before that commit,
+// would lose records, and is what the check catches.
 func (b *FileBackend) Load(ctx context.Context) (*Loaded, error) {
-	data, found, err := readFileIfExists(b.path)
+	const attempts = 20
+	for i := 0; ; i++ {
+		st, same, err := b.read()
+		if err != nil {
+			return nil, err
+		}
+		if same {
+			l, err := Replay(st)
+			if err != nil {
+				return nil, loadError(b.path, err)
+			}
+			return l, nil
+		}
+		if i == attempts-1 {
+			return nil, fmt.Errorf("load state %s: it changed %d times while being read: another certplan is writing it; run again when it is done", b.path, attempts)
+		}
+		if err := sleepCtx(ctx, time.Duration(i+1)*10*time.Millisecond); err != nil {
+			return nil, fmt.Errorf("load state %s: %w", b.path, err)
+		}
+	}
+}
+
+// afterSnapshotRead lets tests commit between the two reads of Load.
+var afterSnapshotRead func()
+
+// read reads the snapshot and the journal once. same is false when the
+// snapshot at the path changed while they were read.
+func (b *FileBackend) read() (st Stored, same bool, err error) {
+	data, found, snap, err := readOwnID(b.path)
 	if err != nil {
-		return nil, fmt.Errorf("load state %s: %w", b.path, err)
+		return st, false, fmt.Errorf("load state %s: %w", b.path, err)
+	}
+	if afterSnapshotRead != nil {
+		afterSnapshotRead()
 	}
 	jpath := JournalPath(b.path)
 	jdata, jfound, err := readFileIfExists(jpath)
 	if err != nil {
-		return nil, fmt.Errorf("load state %s: read journal: %w", b.path, err)
+		return st, false, fmt.Errorf("load state %s: read journal: %w", b.path, err)
+	}
+	if now, err := idAt(b.path); err != nil || now != snap {
+		return st, false, nil
 	}
 	scan, err := scanJournal(jpath, jdata)
 	if err != nil {
-		return nil, fmt.Errorf("load state %s: %w", b.path, err)
+		return st, false, fmt.Errorf("load state %s: %w", b.path, err)
 	}
-	st := Stored{Records: scan.recs, TornTail: scan.torn, LineageSeed: scan.firstOK}
+	st = Stored{Records: scan.recs, TornTail: scan.torn, LineageSeed: scan.firstOK}
 	if found {
 		st.Snapshot = data
 		if st.Snapshot == nil {
 			st.Snapshot = []byte{}
 		}
-	} else if _, err := os.Stat(BackupPath(b.path)); err == nil {
+	} else if _, err := os.Lstat(BackupPath(b.path)); err == nil {
 		st.Warnings = append(st.Warnings, fmt.Sprintf("%s does not exist but its backup %s does: if the state was deleted by mistake, restore it from the backup (or from Git) before applying",
 			b.path, BackupPath(b.path)))
 	}
@@ -106,11 +149,7 @@ func (b *FileBackend) Load(ctx context.Context) (*Loaded, error) {
 	if scan.torn {
 		st.Warnings = append(st.Warnings, fmt.Sprintf("ignored a torn last record in %s (an apply was killed mid-write)", filepath.Base(jpath)))
 	}
-	l, err := Replay(st)
-	if err != nil {
-		return nil, loadError(b.path, err)
-	}
-	return l, nil
+	return st, true, nil
 }
 
 func loadError(statePath string, err error) error {
@@ -120,7 +159,7 @@ func loadError(statePath string, err error) error {
 		return ve
 	}
 	hint := ""
-	if _, serr := os.Stat(BackupPath(statePath)); serr == nil {
+	if _, serr := os.Lstat(BackupPath(statePath)); serr == nil {
 		hint = fmt.Sprintf(" (the previous snapshot is in %s)", BackupPath(statePath))
 	}
 	return fmt.Errorf("load state %s: %w%s", statePath, err, hint)
@@ -173,7 +212,7 @@ func (b *FileBackend) Commit(ctx context.Context, l *Loaded) error {
 // its head only) and the journal's position.
 func (b *FileBackend) stored() (Base, error) {
 	var now Base
-	f, err := os.Open(b.path)
+	f, err := openOwn(b.path, os.O_RDONLY, 0)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -185,7 +224,7 @@ func (b *FileBackend) stored() (Base, error) {
 			return now, fmt.Errorf("read the snapshot on disk: %w", err)
 		}
 	}
-	fi, err := os.Stat(JournalPath(b.path))
+	fi, err := statOwn(JournalPath(b.path))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:

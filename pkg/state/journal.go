@@ -34,14 +34,15 @@ type Journal struct {
 }
 
 // openJournal opens (creating, 0600) the journal of the state at statePath
-// for appending. An existing journal is checked: a torn last line (a write
+// for appending. A symbolic link or anything but a regular file there is
+// refused (openOwn), and a looser mode is tightened to 0600. An existing journal is checked: a torn last line (a write
 // cut short by a crash) is truncated away so that new records follow the
 // last complete one, and numbering continues after its highest seq. A
 // corrupt line before the last is an error.
 func openJournal(statePath string) (*Journal, error) {
 	path := JournalPath(statePath)
 	j := &Journal{Now: time.Now, path: path}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	f, err := openOwn(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
 	if err == nil {
 		j.f = f
 		if err := syncDir(filepath.Dir(path)); err != nil {
@@ -53,7 +54,11 @@ func openJournal(statePath string) (*Journal, error) {
 	if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
-	f, err = os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	f, err = openOwn(path, os.O_RDWR|os.O_APPEND, 0)
+	var nr *NotRegularError
+	if errors.As(err, &nr) {
+		return nil, err // names the path already
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
@@ -257,7 +262,17 @@ func scanJournal(name string, data []byte) (journalScan, error) {
 	return sc, nil
 }
 
+// recordKeys checks journal lines for keys given twice.
+var recordKeys = NewKeyChecker("request")
+
 func decodeRecord(line []byte) (Record, error) {
+	if err := recordKeys.Check(line); err != nil {
+		var de *DuplicateKeyError
+		if errors.As(err, &de) {
+			de.Line = 0 // a record is one line: the journal names it
+		}
+		return Record{}, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.UseNumber()
 	dec.DisallowUnknownFields()

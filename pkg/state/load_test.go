@@ -358,3 +358,42 @@ func TestRecordDuplicateCheck(t *testing.T) {
 		}
 	}
 }
+
+// Load takes no lock, so an apply may commit while a plan reads: the
+// snapshot it read must not be paired with the journal after the commit
+// retired it (the orders of that journal would vanish from the plan).
+func TestLoadDuringCommitIsConsistent(t *testing.T) {
+	path := tempState(t)
+	if err := Save(path, testState()); err != nil {
+		t.Fatal(err)
+	}
+	writeJournal(t, path, intent("new", ActionCreate, "k-new", 10), outcome("new", ActionCreate, "k-new", 11, issued(900, "k-new")))
+	commits := 0
+	hook := func() {
+		commits++
+		// Another run folds the journal: new snapshot, journal gone.
+		afterSnapshotRead = nil
+		l, err := load(path)
+		if err == nil {
+			err = commit(path, l)
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	afterSnapshotRead = hook
+	t.Cleanup(func() { afterSnapshotRead = nil })
+	l, err := load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if commits != 1 {
+		t.Fatalf("the commit ran %d times", commits)
+	}
+	if c := l.State.Certificates["new"]; c == nil || c.OrderID != 900 {
+		t.Errorf("the order folded by the concurrent commit is missing: %+v", c)
+	}
+	if l.State.Serial != testState().Serial+1 {
+		t.Errorf("loaded serial %d, want the committed %d", l.State.Serial, testState().Serial+1)
+	}
+}

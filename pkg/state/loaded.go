@@ -153,8 +153,9 @@ func (l *Loaded) CheckBase(name string, now Base) error {
 
 // Next says what a commit of l stores: the snapshot, when l.State differs
 // from the stored one (records folded in, the caller's changes, an older
-// format version) or when the state exists only as a journal, and the
-// journal records to keep. It changes nothing.
+// format version) or when the state exists only as a journal that still
+// holds pending intents, and the journal records to keep. It changes
+// nothing.
 func (l *Loaded) Next() (CommitData, error) {
 	if l == nil || l.State == nil {
 		return CommitData{}, fmt.Errorf("nothing loaded")
@@ -166,7 +167,13 @@ func (l *Loaded) Next() (CommitData, error) {
 		return CommitData{}, err
 	}
 	c := CommitData{Serial: l.Base.Serial, Keep: l.pendingRecords()}
-	if sha256.Sum256(data) != l.Base.digest || (!l.Base.Stored && l.Base.Journal != "") {
+	changed := sha256.Sum256(data) != l.Base.digest
+	// A state that exists only as a journal gets its first snapshot, which
+	// pins its lineage, unless the journal left it as empty as it started
+	// with nothing pending (every order of a first apply refused): then
+	// retiring the journal is all there is to store.
+	journalOnly := !l.Base.Stored && l.Base.Journal != "" && len(c.Keep) > 0
+	if changed || journalOnly {
 		out.Serial = l.Base.Serial + 1
 		if c.Snapshot, err = Marshal(&out); err != nil {
 			return CommitData{}, err

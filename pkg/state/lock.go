@@ -129,7 +129,11 @@ func tryLock(statePath, operation string, now func() time.Time) (*fileLock, Lock
 	// A holder removes the file when it releases; a waiter may then hold a
 	// lock on the removed file. Retry until the locked file is the one at path.
 	for range 100 {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		f, err := openOwn(path, os.O_RDWR|os.O_CREATE, 0o600)
+		var nr *NotRegularError
+		if errors.As(err, &nr) {
+			return nil, LockInfo{}, err
+		}
 		if err != nil {
 			return nil, LockInfo{}, fmt.Errorf("open lock file %s: %w", path, err)
 		}
@@ -190,9 +194,13 @@ func (l *fileLock) Release() error {
 // file, so the old holder keeps a lock on a file nobody else uses any more.
 func forceUnlock(statePath string) (*LockInfo, error) {
 	path := LockPath(statePath)
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := openOwn(path, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
+	}
+	var nr *NotRegularError
+	if errors.As(err, &nr) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("force-unlock %s: %w", path, err)
@@ -237,13 +245,13 @@ func flock(f *os.File, how int) error {
 	}
 }
 
-// isFileAt reports whether f is (still) the file at path.
+// isFileAt reports whether f is (still) the file at path (not a link to it).
 func isFileAt(f *os.File, path string) bool {
 	a, err := f.Stat()
 	if err != nil {
 		return false
 	}
-	b, err := os.Stat(path)
+	b, err := os.Lstat(path)
 	return err == nil && os.SameFile(a, b)
 }
 

@@ -3,9 +3,7 @@ package state
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,14 +55,16 @@ func saveBytes(statePath string, data []byte) error {
 	return replaceFile(statePath, data)
 }
 
-// writeBackup copies the current snapshot to BackupPath, atomically.
+// writeBackup copies the current snapshot to BackupPath, atomically. A
+// symbolic link at statePath is not followed: it is refused, so that no
+// file elsewhere is copied into the backup.
 func writeBackup(statePath string) error {
-	old, err := os.ReadFile(statePath)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
+	old, found, err := readOwn(statePath)
 	if err != nil {
 		return fmt.Errorf("read the current snapshot for the backup: %w", err)
+	}
+	if !found {
+		return nil
 	}
 	return replaceFile(BackupPath(statePath), old)
 }
@@ -103,15 +103,6 @@ func removeStaleTemps(statePath string) {
 // Filesystems that cannot fsync a directory (EINVAL, ENOTSUP) are tolerated.
 func syncDir(dir string) error { return atomicfile.SyncDir(dir) }
 
-// readFileIfExists returns the contents of path, or nil and false when it
-// does not exist.
-func readFileIfExists(path string) ([]byte, bool, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	return data, true, nil
-}
+// readFileIfExists returns the contents of one of the state's own files,
+// or nil and false when it does not exist; see readOwn.
+func readFileIfExists(path string) ([]byte, bool, error) { return readOwn(path) }

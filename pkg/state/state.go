@@ -35,13 +35,27 @@ func (e *VersionError) Error() string {
 		what, e.Version, FormatVersion)
 }
 
-// Parse decodes and checks a snapshot. It is strict: unknown fields are
-// errors (a newer certplan adds fields only with a new format version, and an
+// stateKeys checks snapshots for keys given twice. Certificate names are
+// lower case, so only request bodies may hold keys that differ in case.
+var stateKeys = NewKeyChecker("certificates.*.request")
+
+// Parse decodes and checks a snapshot. It is strict: a key given twice in
+// one object is an error (a *DuplicateKeyError naming its JSON path),
+// unknown fields are errors (a newer certplan adds fields only with a new format version, and an
 // older one must not silently drop them on its next save), a newer version is
 // a *VersionError, and the lineage must be a UUID. An older version is
 // upgraded: the result is always in FormatVersion. Numbers inside request
 // bodies stay json.Number, so integers survive a round trip exactly.
 func Parse(data []byte) (*State, error) {
+	if err := stateKeys.Check(data); err != nil {
+		if verr := checkVersion(data); verr != nil {
+			var ve *VersionError
+			if errors.As(verr, &ve) {
+				return nil, verr
+			}
+		}
+		return nil, fmt.Errorf("invalid state: %w", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	dec.DisallowUnknownFields()
