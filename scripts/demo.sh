@@ -106,4 +106,7 @@ if [ "$REISSUES" = 0 ]; then
   echo "MISSING: the year had no reissue" >&2
   exit 1
 fi
+# Domain validation in the loop: its own simulator, DNS server and directory.
+"$(dirname "$BIN")/../scripts/demo-dcv.sh" "$BIN" "$WORK/dcv"
+
 printf '\nDemo complete: every order and every reissue was placed exactly once. The simulator stops now.\n'

@@ -32,7 +32,8 @@ type applyFlags struct {
 	// only is --only: the actions this run may place ("" all).
 	only string
 	// reviewed is --reviewed: the plan file a person approved.
-	reviewed string
+	reviewed    string
+	dcvResolver string
 }
 
 func newApplyCmd(g *globals) *cobra.Command {
@@ -76,6 +77,7 @@ Exit codes: 0 every order placed or adopted, 1 an order failed or an error,
 	fl.BoolVar(&f.refresh, "refresh", true, "refresh from CertCentral before planning (paths only)")
 	fl.DurationVar(&f.wait, "wait", 0, "after placing, poll up to this long until new orders are issued (e.g. 10m)")
 	fl.Lookup("wait").NoOptDefVal = "10m"
+	fl.StringVar(&f.dcvResolver, "dcv-resolver", "", "with --wait: also complete domain validation, looking DCV records up at this DNS server (HOST:PORT, or \"system\") and asking CertCentral once they are visible, as certplan dcv check does")
 	fl.StringVar(&f.fetch, "fetch", "", "after applying, download the issued certificates into `DIR` (as certplan fetch --dir DIR does)")
 	fl.StringVar(&f.only, "only", "", "place only these `ACTIONS` (comma-separated: create, renew, reissue); hold back the rest, e.g. renew,reissue on a schedule")
 	fl.StringVar(&f.reviewed, "reviewed", "", "place only the orders that the reviewed plan `FILE` (certplan plan --out) showed; hold back the rest (paths only)")
@@ -375,6 +377,7 @@ func (g *globals) execute(soft, abort context.Context, s *run.Session, f *applyF
 			fmt.Fprintf(g.stdout, "\nWaiting up to %s for the new orders to be issued...\n", f.wait)
 		},
 		WaitProgress: func(r apply.Result) { printResult(g, r) },
+		DCVLookup:    dcvWaitLookup(f.dcvResolver),
 	})
 	if err != nil && len(rep.Results) == 0 {
 		return err

@@ -14,5 +14,6 @@ func addLaterCommands(root *cobra.Command, g *globals) {
 		newSimulatorCmd(g),
 		newInitCmd(g),
 		newFetchCmd(g),
+		newDCVCmd(g),
 	)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/certplan/certplan/pkg/dcv"
 	"github.com/certplan/certplan/pkg/simulator"
 )
 
@@ -20,6 +21,8 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"certplan": func() {
+			// Scripts may ask loopback DNS servers only (their own).
+			dcv.RequireLoopback.Store(true)
 			code := runMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 			// Test hook: scripts check exit codes with `exitcode N`.
 			if f := os.Getenv("CERTPLAN_TEST_EXITCODE_FILE"); f != "" {
@@ -77,6 +80,13 @@ func scriptSetup(env *testscript.Env) error {
 		// approval_*.txtar: orders wait until the script approves them.
 		opts.Approval = simulator.ApprovalManual
 	}
+	if strings.HasPrefix(filepath.Base(env.WorkDir), "script-dcv_") {
+		// dcv_*.txtar: a DNS server on loopback that the simulator checks
+		// domain validation at and `dcv check --resolver $DNS_ADDR` asks.
+		if err := dnsSetup(env, &opts); err != nil {
+			return err
+		}
+	}
 	sim, err := simulator.New(opts)
 	if err != nil {
 		return err
@@ -101,6 +111,7 @@ func scriptSetup(env *testscript.Env) error {
 //	sim faults JSON               set fault injection (simulator.Faults as JSON)
 //	sim orderid N VAR             put the N-th placed order's id (1-based) into $VAR
 //	sim waitorders N              wait (up to 20 s) until N orders were placed
+//	sim requests "ROUTE" N        the route (e.g. "PUT /services/v2/order/certificate/{id}/check-dcv") got N requests
 func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 	sim := ts.Value(simKey).(*simulator.Server)
 	if len(args) == 0 {
@@ -155,6 +166,12 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	case "requests":
+		if got, want := int64(sim.Stats().Requests[args[1]]), atoi(args[2]); got != want {
+			check(fmt.Errorf("%s: %d requests, want %d", args[1], got, want))
+			return
+		}
+		check(nil)
 	case "orderid":
 		orders := sim.Orders()
 		n := atoi(args[1])

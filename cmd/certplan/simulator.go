@@ -29,6 +29,7 @@ type simulatorFlags struct {
 	seed                       int64
 	logRequests                bool
 	caps                       string
+	dns, dnsServe, dnsPortFile string
 }
 
 const simulatorLong = `Run an embedded DigiCert CertCentral simulator on loopback.
@@ -44,6 +45,12 @@ date (199 days from 2026-02-24, 99 from 2027-03-15, 46 from 2029-03-15; see
 auto_reissue reissues 30 days before a certificate expires as the clock moves.
 Faults (latency, 5xx, 429 bursts, responses lost after the order or reissue was
 committed) can be set by flag or at run time through the admin API under /_sim/.
+
+With --dns (or --dns-serve, which runs an in-memory DNS server on loopback),
+Secure Site orders and reissues with dcv_method dns-txt-token or dns-cname-token
+wait in pending until PUT /order/certificate/{id}/check-dcv finds their random
+value in DNS, or the admin API approves them; validations are reused for the
+period in force by date (199 days, 100 from 2027-03-15, 10 from 2029-03-15).
 
 The simulator clock starts at --now / CERTPLAN_NOW when set (else the wall
 clock) and runs on; POST /_sim/clock moves or sets it.
@@ -61,6 +68,8 @@ const simulatorExample = `  # default: any non-empty key, documented rate limits
   certplan simulator --addr 127.0.0.1:0 --port-file sim.addr --state-file sim.json
   # approval required, unique alternative ids, lose the next order response
   certplan simulator --approval manual --unique-alt-ids --drop-after-commit 1
+  # domain validation in DNS: orders with dcv_method dns-txt-token wait for their records
+  certplan simulator --addr 127.0.0.1:0 --port-file sim.addr --dns-serve 127.0.0.1:0 --dns-port-file dns.addr
   # start the clock on a date, with DigiCert's 99-day cut-over moved earlier
   certplan simulator --now 2027-01-01T00:00:00Z --caps 397,2026-02-24=199,2027-02-15=99,2029-03-15=46`
 
@@ -95,6 +104,7 @@ func newSimulatorCmd(g *globals) *cobra.Command {
 			}
 			err = simulator.Serve(ctx, simulator.ServeConfig{
 				Addr: f.addr, PortFile: f.portFile, Out: g.stdout, Options: opts,
+				DNSServe: f.dnsServe, DNSPortFile: f.dnsPortFile,
 			})
 			if err != nil {
 				return withCode(exitError, err)
@@ -121,6 +131,9 @@ func newSimulatorCmd(g *globals) *cobra.Command {
 	fl.BoolVar(&f.retryAfter, "retry-after", false, "send Retry-After with 429 responses")
 	fl.Int64Var(&f.seed, "seed", 1, "seed for --error-rate, for reproducible runs")
 	fl.BoolVar(&f.logRequests, "log-requests", false, "log one line per request to stderr (never keys or bodies)")
+	fl.StringVar(&f.dns, "dns", "", "check domain validation at this DNS server (HOST:PORT): dns-txt-token and dns-cname-token orders wait until check-dcv finds their records there (default: no DNS, orders follow --approval)")
+	fl.StringVar(&f.dnsServe, "dns-serve", "", "also run an in-memory DNS server on this loopback address (e.g. 127.0.0.1:0) to check domain validation at, and publish to it with POST /_sim/dns")
+	fl.StringVar(&f.dnsPortFile, "dns-port-file", "", "with --dns-serve: write the DNS server's host:port to this file")
 	fl.StringVar(&f.caps, "caps", "", `Secure Site certificate caps by issuance date, e.g. "397,2026-02-24=199,2027-03-15=99,2029-03-15=46", or "none" (default: DigiCert's dates)`)
 	return cmd
 }
@@ -150,6 +163,7 @@ func (f simulatorFlags) options() (simulator.Options, error) {
 		UniqueAlternativeIDs: f.uniqueAltIDs,
 		AlternateLookup404:   f.alternate404,
 		StateFile:            f.stateFile,
+		DNS:                  f.dns,
 		Faults: simulator.Faults{
 			Latency:         f.latency,
 			ServerErrorRate: f.errorRate,

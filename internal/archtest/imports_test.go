@@ -87,13 +87,26 @@ var rules = map[string]edges{
 		"certcentral": "request and response types are the client's, so both sides agree",
 		"product":     "which products it accepts and how it validates them",
 		"lifecycle":   "the dated validity caps and DCV reuse periods it enforces",
+		"dnstest":     "--dns-serve runs the in-memory DNS server that DCV is checked at",
 	},
+
+	// An in-memory DNS server on loopback (tests, the simulator's --dns-serve,
+	// make demo). It imports nothing of ours.
+	"dnstest": {},
+
+	// Domain validation: the records to publish, BIND fragments, DNS
+	// look-ups, the check loop, the random value's refresh.
+	"dcv": withLeaves(edges{
+		"certcentral": "it asks CertCentral for random values and to check (dcv-random-value, check-dcv)",
+		"state":       "an order's DCV facts are state.DCV, kept in the state",
+	}),
 
 	// Manifests + state + refreshed facts + clock -> plan.
 	"plan": withLeaves(edges{
 		"spec":        "the manifests are the desired state",
 		"state":       "the state is what exists",
 		"certcentral": "refresh lists orders through the client (refresh.go only; decisions use state.OrderFacts)",
+		"dcv":         "the records an order awaiting validation needs published, and when a validation lapses",
 	}),
 
 	// Executes a plan.
@@ -102,6 +115,7 @@ var rules = map[string]edges{
 		"spec":        "certificates and their orders come from the manifests",
 		"state":       "it journals intents and outcomes",
 		"certcentral": "it places and looks up orders",
+		"dcv":         "a create reply's random value is recorded as DCV facts",
 	}),
 
 	// `certplan fetch`: issued certificates into files.

@@ -85,6 +85,7 @@ func (r *runner) place(ch plan.Change) Result {
 		resp, err := r.opts.API.PlaceOrder(ctx, ch.Product, body)
 		if err == nil {
 			facts := factsFromPlacement(ch.AlternativeOrderID, ch.RenewalOfOrderID, resp)
+			facts.DCV = placedDCV(ch.Request, resp.DCVRandomValue)
 			return r.record(res, intent, facts, OutcomeCreated)
 		}
 		if certcentral.IsDuplicateAlternativeID(err) {

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"reflect"
+
 	"github.com/certplan/certplan/pkg/state"
 )
 
@@ -71,5 +73,6 @@ func factsDiffer(cur *state.Certificate, f state.OrderFacts) bool {
 		(f.CertificateID != 0 && f.CertificateID != cur.CertificateID) ||
 		(f.ValidTill != "" && f.ValidTill != cur.ValidTill) ||
 		(f.ValidFrom != "" && f.ValidFrom != cur.ValidFrom) ||
-		(f.OrderValidTill != "" && f.OrderValidTill != cur.OrderValidTill)
+		(f.OrderValidTill != "" && f.OrderValidTill != cur.OrderValidTill) ||
+		(f.DCV != nil && !reflect.DeepEqual(f.DCV, cur.DCV))
 }

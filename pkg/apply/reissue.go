@@ -253,6 +253,9 @@ func (r *runner) reissued(ctx context.Context, res Result, intent state.Record, 
 	if len(resp.Requests) > 0 {
 		facts.RequestID, facts.RequestStatus = resp.Requests[0].ID, resp.Requests[0].Status
 	}
+	if d := placedDCV(intent.Request, resp.DCVRandomValue); d != nil {
+		facts.DCV = d // the reissue waits for domain validation
+	}
 	return r.recordReissue(res, intent, facts, OutcomeCreated)
 }
 

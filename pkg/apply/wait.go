@@ -15,6 +15,10 @@ type WaitOptions struct {
 	Interval time.Duration // between polling rounds; default 10 s
 	Sleep    func(ctx context.Context, d time.Duration) error
 	Progress func(Result)
+	// Validate, when set, is called once per polling round for each order
+	// still in flight (with its facts): `apply --wait` uses it to look DCV
+	// records up and ask CertCentral to check them.
+	Validate func(ctx context.Context, r Result, facts state.OrderFacts)
 }
 
 // Wait polls the orders this run placed or adopted that are not issued yet,
@@ -70,6 +74,9 @@ func Wait(ctx context.Context, rep Report, opts WaitOptions) {
 			}
 			if facts.Status.InFlight() {
 				waiting++
+				if opts.Validate != nil {
+					opts.Validate(ctx, *r, facts)
+				}
 			}
 		}
 		if waiting == 0 || opts.Sleep(ctx, opts.Interval) != nil {

@@ -38,6 +38,8 @@ type PlaceOrderResponse struct {
 	CertificateChain []ChainCert `json:"certificate_chain,omitempty"`
 	Organization     *IDRef      `json:"organization,omitempty"`
 	Domains          []Domain    `json:"domains,omitempty"`
+	// DCVRandomValue is present when the order needs domain validation.
+	DCVRandomValue string `json:"dcv_random_value,omitempty"`
 }
 
 // ProductRef names the product of an order.
@@ -87,6 +89,9 @@ type Order struct {
 	LastReissuedDate string `json:"last_reissued_date,omitempty"`
 	// DCVRandomValue is present while domain validation is needed.
 	DCVRandomValue string `json:"dcv_random_value,omitempty"`
+	// DCVMethod is the order's validation method (email, dns-txt-token,
+	// dns-cname-token, http-token).
+	DCVMethod string `json:"dcv_method,omitempty"`
 }
 
 // Page is the paging block of list responses.

@@ -42,7 +42,10 @@ func Build(in Input) *Plan {
 	if caps == nil {
 		caps = lifecycle.DefaultCaps()
 	}
-	pl := planner{now: in.Now.UTC(), facts: in.Facts, caps: caps}
+	pl := planner{now: in.Now.UTC(), facts: in.Facts, caps: caps, dcvReuse: in.DCVReuse}
+	if pl.dcvReuse == nil {
+		pl.dcvReuse = lifecycle.DefaultDCVReuse()
+	}
 	if len(in.Facts) > 0 {
 		pl.known = knownOrderIDs(st)
 	}
@@ -137,13 +140,17 @@ type planner struct {
 	facts map[int64]state.OrderFacts
 	known map[int64]bool // every order id the state knows, for drift
 	caps  lifecycle.Caps // never nil
+	// dcvReuse is the DCV reuse table (never nil).
+	dcvReuse lifecycle.Caps
 }
 
 // plan decides one certificate by the rule list (rules.go) and derives its
 // change from the decision.
 func (pl planner) plan(c *spec.Certificate, cur *state.Certificate, pending *state.Record) (Change, []Drift) {
 	g, drift := pl.given(c, cur, pending)
-	return change(g, planRules.decide(g)), drift
+	ch := change(g, planRules.decide(g))
+	pl.attachDCV(g, &ch)
+	return ch, drift
 }
 
 // given gathers what the rules decide one certificate from. The current
@@ -157,6 +164,7 @@ func (pl planner) given(c *spec.Certificate, cur *state.Certificate, pending *st
 		current:       cur,
 		now:           pl.now,
 		caps:          pl.caps,
+		dcvReuse:      pl.dcvReuse,
 	}
 	if g.caps == nil {
 		g.caps = lifecycle.DefaultCaps()

@@ -25,6 +25,8 @@ type observed struct {
 	// order (a reissue certplan did not make: CertCentral's auto_reissue,
 	// or the console).
 	reissued *reissueSeen
+	// dcv is the order's domain validation: refreshed facts, else the state's.
+	dcv *state.DCV
 }
 
 // reissueSeen is a certificate that replaced the state's on the same order.
@@ -45,6 +47,7 @@ func (pl planner) observe(name string, cur *state.Certificate, autoReissue bool,
 		validTill:      cur.ValidTill,
 		orderValidTill: cur.OrderValidTill,
 		since:          cur.StatusSince,
+		dcv:            cur.DCV,
 	}
 	if obs.since == nil {
 		// Older records: when the order became current, else the last update.
@@ -58,6 +61,9 @@ func (pl planner) observe(name string, cur *state.Certificate, autoReissue bool,
 	fact, ok := pl.facts[cur.OrderID]
 	if !ok || cur.OrderID == 0 {
 		return obs, nil
+	}
+	if fact.DCV != nil {
+		obs.dcv = fact.DCV
 	}
 	var drift []Drift
 	api := fact.Status

@@ -19,7 +19,8 @@ import (
 //
 //   - 1: create, renew and no-op.
 //   - 2: the reissue action; summary.reissue, .billed and .pro_rata; each
-//     change's billing, destructive, next_certificate and csr_key_digest.
+//     change's billing, destructive, next_certificate and csr_key_digest;
+//     later within 2, each change's dcv (optional).
 const FormatVersion = "2"
 
 // Input is everything a plan is made from.
@@ -37,6 +38,9 @@ type Input struct {
 	// next certificate's validity is computed with; nil means
 	// lifecycle.DefaultCaps(), an empty table no limit.
 	Caps lifecycle.Caps
+	// DCVReuse is how long a completed domain validation is reused, by date;
+	// nil means lifecycle.DefaultDCVReuse().
+	DCVReuse lifecycle.Caps
 	// ManifestDigests maps each manifest file to its sha256; recorded in the plan.
 	ManifestDigests map[string]string
 	// Version is the certplan version, recorded in the plan.
@@ -161,6 +165,10 @@ type Change struct {
 	// state's entry to Name (before ordering anything), and the change is
 	// planned against that entry.
 	MovedFrom string `json:"moved_from,omitempty"`
+	// DCV is the order's domain validation: the records to publish while it
+	// awaits validation, the validations that lapse before the next
+	// certificate (see dcv.go).
+	DCV *DCV `json:"dcv,omitempty"`
 }
 
 // BillingKind is how a change is paid for.

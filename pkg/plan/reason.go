@@ -47,6 +47,8 @@ const (
 	// no-op notes, products with plans
 	ReasonReissuedByCertCentral ReasonCode = "reissued_by_certcentral" // auto_reissue: 1 and refresh found a new certificate on the order
 	ReasonAutoReissueExpected   ReasonCode = "auto_reissue_expected"   // auto_reissue: 1 and the certificate is due: CertCentral reissues it
+	// reissue, renew or no-op note, products with plans
+	ReasonDCVLapses ReasonCode = "dcv_lapses" // a domain validation can no longer be reused when the next certificate is due
 
 	// no-op, blocked until a person acts
 	ReasonUnknownOutcome            ReasonCode = "unknown_outcome"                 // a legacy order may or may not exist

@@ -52,6 +52,12 @@ func FactsFromOrder(o *certcentral.Order) state.OrderFacts {
 		f.RequestID = o.Requests[0].ID
 		f.RequestStatus = o.Requests[0].Status
 	}
+	// While the order awaits validation (CertCentral shows a random value
+	// then): its method and value, which dcv.Refresh completes with the
+	// names and the value's expiry.
+	if (f.Status == state.StatusPending || f.Status == state.StatusReissuePending) && o.DCVRandomValue != "" {
+		f.DCV = &state.DCV{Method: o.DCVMethod, RandomValue: o.DCVRandomValue}
+	}
 	return f
 }
 

@@ -90,6 +90,7 @@ func RenderText(w io.Writer, p *Plan, color bool) error {
 		for _, c := range notes {
 			sym := actionSymbol(c)
 			t.line("  ", t.style(t.symbolStyle(sym), sym), " ", esc(c.Name), ": ", esc(c.Status))
+			t.dcv(c, true)
 		}
 		t.line()
 	}
@@ -179,6 +180,7 @@ func (t textWriter) change(c *Change) error {
 	if v := c.NextCertificate; v != nil {
 		t.line("      next certificate: ", validityPhrase(v))
 	}
+	t.dcv(c, false)
 	if c.AlternativeOrderID != "" {
 		t.line("      alternative_order_id = ", esc(jsonText(c.AlternativeOrderID)))
 	} else if c.Product.IsLegacy() {

@@ -56,6 +56,8 @@ type given struct {
 	now         time.Time
 	// caps are the certificate caps by issuance date (never nil).
 	caps lifecycle.Caps
+	// dcvReuse is the DCV reuse table by date (nil: the default).
+	dcvReuse lifecycle.Caps
 }
 
 // interruption is a journaled intent that never got an outcome.
@@ -272,6 +274,7 @@ func renewDue(g given) (decision, bool) {
 	}
 	if len(reasons) > 0 && hasPlans(g) {
 		reasons = slices.Concat(productChanged(g), planShapingChanged(g, true), orderEnding(g))
+		reasons, _ = withLapseNote(g, ActionRenew, reasons)
 	}
 	if len(reasons) == 0 {
 		return pass()
@@ -478,6 +481,7 @@ func reissueDue(g given) (decision, bool) {
 	if len(reasons) == 0 {
 		return pass()
 	}
+	reasons, _ = withLapseNote(g, ActionReissue, reasons)
 	return decision{action: ActionReissue, reasons: reasons, addedNames: n.added}, true
 }
 
@@ -556,6 +560,10 @@ func upToDate(g given) (decision, bool) {
 			note := sprintf("certificate expires %s (%s): CertCentral reissues it (auto_reissue); certplan reissues it itself 7 days before expiry if it has not", date, daysPhrase(g.now, exp))
 			d.status += "; " + note
 			d.reasons = append(d.reasons, reason(ReasonAutoReissueExpected, "%s", note))
+		}
+		var note string
+		if d.reasons, note = withLapseNote(g, ActionNoOp, d.reasons); note != "" {
+			d.status += "; " + note
 		}
 	}
 	if imported(cur) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/certplan/certplan/pkg/apply"
 	"github.com/certplan/certplan/pkg/certcentral"
+	"github.com/certplan/certplan/pkg/dcv"
 	"github.com/certplan/certplan/pkg/lifecycle"
 	"github.com/certplan/certplan/pkg/plan"
 	"github.com/certplan/certplan/pkg/spec"
@@ -179,7 +180,15 @@ func (s *Session) Refresh(ctx context.Context, certs []*spec.Certificate) error 
 	if err != nil {
 		return &RefreshError{Err: err}
 	}
-	s.env.Logger.Info().Int("calls", stats.Calls).Int("lookups", stats.Lookups).Int("orders", stats.Orders).Msg("refreshed")
+	// Orders awaiting domain validation: their random value, when missing or expired.
+	dstats, err := dcv.Refresh(ctx, c, st, facts, s.env.Now)
+	if err != nil {
+		return &RefreshError{Err: err}
+	}
+	for _, p := range dstats.Problems {
+		s.env.note("Warning", p)
+	}
+	s.env.Logger.Info().Int("calls", stats.Calls+dstats.Calls).Int("lookups", stats.Lookups).Int("orders", stats.Orders).Msg("refreshed")
 	if len(stats.Unseen) > 0 {
 		s.env.note("Warning", fmt.Sprintf("CertCentral returned nothing for %d tracked order(s) (%s): they are planned from the state alone; check that the API key can see them",
 			len(stats.Unseen), idList(stats.Unseen, 5)))
@@ -296,6 +305,10 @@ type ExecuteOptions struct {
 	WaitInterval time.Duration
 	OnWait       func()
 	WaitProgress func(apply.Result)
+	// DCVLookup, when set, makes the wait complete domain validation too:
+	// each round, an order awaiting it has its records looked up with
+	// DCVLookup and, once all are visible, CertCentral asked to check.
+	DCVLookup func(ctx context.Context, r dcv.Record) dcv.Lookup
 }
 
 // Execute applies the session's plan: it opens the journal, journals what
@@ -342,7 +355,7 @@ func (s *Session) Execute(soft, abort context.Context, opts ExecuteOptions) (rep
 			opts.OnWait()
 		}
 		apply.Wait(soft, rep, apply.WaitOptions{API: client, Journal: j, Timeout: opts.Wait,
-			Interval: opts.WaitInterval, Progress: opts.WaitProgress})
+			Interval: opts.WaitInterval, Progress: opts.WaitProgress, Validate: s.dcvValidator(client, opts.DCVLookup)})
 	}
 	return rep, nil
 }

@@ -36,6 +36,7 @@ func (s *Server) Approve(orderID int64) error {
 	if o == nil {
 		return fmt.Errorf("approve order %d: no such order", orderID)
 	}
+	s.approveDCV(o, s.clockLocked())
 	if p := o.pendingReissue(); p != nil {
 		if err := s.issueReissue(o, p, s.clockLocked()); err != nil {
 			return fmt.Errorf("approve reissue of order %d: %w", orderID, err)
@@ -71,6 +72,7 @@ func (s *Server) Reject(orderID int64) error {
 	default:
 		return fmt.Errorf("reject order %d: nothing awaits approval (status %s)", orderID, o.Status)
 	}
+	endDCVWait(o)
 	s.changed()
 	return nil
 }
@@ -97,6 +99,9 @@ func (s *Server) SetStatus(orderID int64, status string) error {
 		o.Status, o.RequestStatus = status, requestRejected
 	default:
 		o.Status = status
+	}
+	if status != statusPending && status != statusReissue {
+		endDCVWait(o)
 	}
 	s.changed()
 	return nil

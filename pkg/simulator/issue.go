@@ -11,6 +11,9 @@ import (
 
 // admit applies the approval mode to a new order. Callers hold s.mu.
 func (s *Server) admit(o *order, now time.Time) error {
+	if s.holdForDCV(o, now) {
+		return nil // pending until validated (dcv.go)
+	}
 	o.Status, o.RequestStatus = statusNeedsApproval, requestPending
 	switch s.opts.Approval {
 	case ApprovalManual:

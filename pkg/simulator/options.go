@@ -176,6 +176,18 @@ type Options struct {
 	// an empty non-nil table = no date caps, only the order pages' 397 days.
 	Caps lifecycle.Caps
 
+	// DNS is the DNS server (host:port) domain validation is checked at.
+	// When set, Secure Site orders and reissues with dcv_method
+	// dns-txt-token or dns-cname-token wait (pending, reissue_pending)
+	// until check-dcv finds their random value there, or the admin API
+	// approves them; names validated within the reuse period are not
+	// validated again. "" = no DNS: every order is admitted by the
+	// approval mode, as before.
+	DNS string
+	// DCVReuse is how long a completed validation is reused, by date:
+	// nil = lifecycle.DefaultDCVReuse().
+	DCVReuse lifecycle.Caps
+
 	StateFile string           // persist orders and the CA; "" = memory only
 	Now       func() time.Time // clock; default time.Now; the admin clock offset is added
 	// ClockStart, when set, is the simulator time at start: the clock offset

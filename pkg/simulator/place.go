@@ -150,6 +150,8 @@ func (s *Server) commitV2(p placement, body map[string]any, fam product.Family, 
 		ID:           o.ID,
 		Requests:     []certcentral.Request{{ID: o.RequestID, Status: o.RequestStatus}},
 		Organization: newOrg,
+		// While the order waits for domain validation.
+		DCVRandomValue: awaitingValue(o),
 	}
 	if o.RequestStatus == requestApproved {
 		resp.CertificateID = o.CertificateID

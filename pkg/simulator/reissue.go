@@ -279,7 +279,8 @@ func (s *Server) reissueOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, issueErr := s.commitReissue(o, rq, body, now, false)
-	resp := certcentral.ReissueResponse{ID: o.ID, Requests: []certcentral.Request{{ID: rec.RequestID, Status: rec.RequestStatus}}}
+	resp := certcentral.ReissueResponse{ID: o.ID, Requests: []certcentral.Request{{ID: rec.RequestID, Status: rec.RequestStatus}},
+		DCVRandomValue: awaitingValue(o)}
 	if rec.Status == statusIssued {
 		resp.CertificateID = rec.CertificateID
 		resp.CertificateChain = s.chainOf(rec.CommonName, rec.Cert)
@@ -344,6 +345,9 @@ func (s *Server) commitReissue(o *order, rq reissueRequest, body map[string]any,
 	o.Reissues = append(o.Reissues, rec)
 	s.st.byCert[rec.CertificateID] = o
 	o.Status = statusReissue
+	if !auto && s.holdReissueForDCV(o, rec, now) {
+		return rec, nil // pending until validated (dcv.go)
+	}
 	switch {
 	case auto || s.opts.Approval == ApprovalImmediate || s.opts.Approval == "":
 		return rec, s.issueReissue(o, rec, now)

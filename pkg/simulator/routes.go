@@ -29,6 +29,8 @@ func (s *Server) routes() http.Handler {
 	v2("POST", "/order/certificate/{id}/reissue", s.reissueOrder)
 	v2("GET", "/order/certificate/{id}/reissue", s.listReissues)
 	v2("PUT", "/order/certificate/{id}/auto-reissue", s.setAutoReissue)
+	v2("PUT", "/order/certificate/{id}/dcv-random-value", s.dcvRandomValue)
+	v2("PUT", "/order/certificate/{id}/check-dcv", s.checkDCV)
 	v2("GET", "/order/certificate", s.listOrders)
 	v2("GET", "/order/alternate/{altid}", s.alternateOrders)
 	v2("GET", "/certificate/{id}/download/format/{format}", s.downloadCertificate)

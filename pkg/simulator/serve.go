@@ -19,6 +19,11 @@ type ServeConfig struct {
 	PortFile string    // optional: the chosen host:port is written here for scripts
 	Out      io.Writer // the start banner (base URLs and accepted key)
 	Options  Options
+	// DNSServe, when set, also runs an in-memory DNS server on this
+	// loopback address (port 0 = a free one) that domain validation is
+	// checked at (unless Options.DNS names another) and that the admin API
+	// publishes records to (POST /_sim/dns); DNSPortFile gets its host:port.
+	DNSServe, DNSPortFile string
 }
 
 // shutdownTimeout bounds how long Serve waits for in-flight requests.
@@ -27,6 +32,13 @@ const shutdownTimeout = 5 * time.Second
 // Serve listens on cfg.Addr and serves until ctx is done, then shuts the HTTP
 // server down and flushes the state file.
 func Serve(ctx context.Context, cfg ServeConfig) error {
+	dnsSrv, err := serveDNS(&cfg)
+	if err != nil {
+		return err
+	}
+	if dnsSrv != nil {
+		defer dnsSrv.Close()
+	}
 	sim, err := New(cfg.Options)
 	if err != nil {
 		return err
@@ -46,9 +58,10 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	}
 	if cfg.Out != nil {
 		printBanner(cfg.Out, addr, cfg.Options)
+		printDNSBanner(cfg.Out, dnsSrv, "http://"+addr)
 	}
 
-	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: sim.withDNSAdmin(sim.Handler(), dnsSrv), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -114,6 +127,9 @@ func printBanner(w io.Writer, addr string, o Options) {
 		caps = o.Caps.String()
 	}
 	fmt.Fprintf(w, "Secure Site certificate caps (days by issuance date): %s\n", caps)
+	if o.DNS != "" {
+		fmt.Fprintf(w, "domain validation: dns-txt-token and dns-cname-token orders wait until check-dcv finds their records at %s\n", o.DNS)
+	}
 	if !o.ClockStart.IsZero() {
 		fmt.Fprintf(w, "clock: started at %s\n", o.ClockStart.UTC().Format(time.RFC3339))
 	}

@@ -27,8 +27,12 @@ type Server struct {
 	ca    *ca
 	close sync.Once
 
-	caps   lifecycle.Caps
-	events eventQueue // time-driven work: delayed approvals, auto-reissues
+	caps lifecycle.Caps
+	// resolver asks Options.DNS about DCV records (nil without it);
+	// dcvReuse is the validation reuse table (never nil).
+	resolver *dnsChecker
+	dcvReuse lifecycle.Caps
+	events   eventQueue // time-driven work: delayed approvals, auto-reissues
 	// dirty is set by changed(): an order changed, so its next event may be earlier.
 	dirty atomic.Bool
 }
@@ -74,6 +78,16 @@ func New(opts Options) (*Server, error) {
 	if err := caps.Validate(); err != nil {
 		return nil, fmt.Errorf("certificate caps: %w", err)
 	}
+	if err := checkDNSOption(opts.DNS); err != nil {
+		return nil, err
+	}
+	reuse := opts.DCVReuse
+	if reuse == nil {
+		reuse = lifecycle.DefaultDCVReuse()
+	}
+	if err := reuse.Validate(); err != nil {
+		return nil, fmt.Errorf("DCV reuse periods: %w", err)
+	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -86,6 +100,11 @@ func New(opts Options) (*Server, error) {
 		stats:   newStats(),
 		st:      newStore(),
 		caps:    caps,
+
+		dcvReuse: reuse,
+	}
+	if opts.DNS != "" {
+		s.resolver = &dnsChecker{server: opts.DNS, timeout: dcvLookupTimeout}
 	}
 	if opts.StateFile != "" {
 		loaded, ca, err := loadState(opts.StateFile)

@@ -83,6 +83,8 @@ type order struct {
 	// PurchasedNames are the names paid for: the order's, then names added by
 	// reissues (billed pro rata). Nil in state files from before reissues.
 	PurchasedNames []string `json:"purchased_names,omitempty"`
+	// DCV is the order's domain validation (nil until it has a random value).
+	DCV *orderDCV `json:"dcv,omitempty"`
 }
 
 func (o *order) family() product.Family {
@@ -125,6 +127,8 @@ type ReceivedOrder struct {
 	// that removed or changed names.
 	RevokeAt time.Time         `json:"revoke_at,omitzero"`
 	Reissues []ReceivedReissue `json:"reissues,omitempty"`
+	// DCV is the order's domain validation, once it has a random value.
+	DCV *DCVView `json:"dcv,omitempty"`
 }
 
 // ReceivedReissue is the admin view of one reissue of an order: requested
@@ -156,6 +160,7 @@ func (o *order) received() ReceivedOrder {
 		CreatedAt: o.CreatedAt, ResponseDropped: o.ResponseDropped,
 		CurrentCertificateID: o.current().id, OrderValidTill: o.OrderValidTill,
 		AutoReissue: o.AutoReissue, AutoRenew: o.AutoRenew, RevokeAt: o.RevokeAt,
+		DCV: o.DCV.view(),
 	}
 	for _, r := range o.Reissues {
 		rr := ReceivedReissue{
@@ -217,13 +222,16 @@ type store struct {
 	Domains   map[string]int64 `json:"domains"`
 	Orgs      map[string]int64 `json:"orgs"`
 	ClockSkew time.Duration    `json:"clock_offset"`
+	// Validations: when each domain was last validated (DCV).
+	Validations map[string]time.Time `json:"validations,omitempty"`
 
 	byID   map[int64]*order
 	byCert map[int64]*order
 }
 
 func newStore() *store {
-	return &store{NextID: 1000001, Domains: map[string]int64{}, Orgs: map[string]int64{}, byID: map[int64]*order{}, byCert: map[int64]*order{}}
+	return &store{NextID: 1000001, Domains: map[string]int64{}, Orgs: map[string]int64{}, Validations: map[string]time.Time{},
+		byID: map[int64]*order{}, byCert: map[int64]*order{}}
 }
 
 func (s *store) index() {
@@ -241,6 +249,9 @@ func (s *store) index() {
 	}
 	if s.Orgs == nil {
 		s.Orgs = map[string]int64{}
+	}
+	if s.Validations == nil {
+		s.Validations = map[string]time.Time{}
 	}
 }
 

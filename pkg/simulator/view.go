@@ -59,6 +59,7 @@ func (s *Server) view(o *order, now time.Time) certcentral.Order {
 	if !o.tls() {
 		out.Certificate.DNSNames = nil
 	}
+	dcvView(o, &out, now)
 	if cur.issued() {
 		out.Certificate.Thumbprint = cur.Thumbprint
 		out.Certificate.SerialNumber = cur.Serial

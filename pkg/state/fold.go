@@ -186,6 +186,17 @@ func (s *State) makeCurrent(name string, old, c *Certificate, action Action, fac
 	c.ValidFrom = facts.ValidFrom
 	c.ValidTill = facts.ValidTill
 	c.UpdatedAt = at
+	// Facts without DCV keep what was known of the same order's validation
+	// (a reissue reuses it: reuse periods count from when it was done), and
+	// facts with DCV keep when each name was validated.
+	c.DCV = facts.DCV.Clone()
+	if old != nil && old.OrderID == facts.OrderID && facts.OrderID != 0 {
+		if c.DCV == nil {
+			c.DCV = old.DCV.Clone()
+		} else {
+			c.DCV.keepValidated(old.DCV)
+		}
+	}
 
 	if old != nil && sameEntry(old.OrderID, old.CertificateID, facts) {
 		c.Since = old.Since

@@ -112,6 +112,10 @@ type Certificate struct {
 	StatusSince *time.Time `json:"status_since,omitempty"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 
+	// DCV is the current order's domain validation, when certplan has seen
+	// one (optional; see DCV).
+	DCV *DCV `json:"dcv,omitempty"`
+
 	// History lists earlier orders of this certificate, oldest first.
 	History []HistoryEntry `json:"history,omitempty"`
 }
@@ -224,4 +228,6 @@ type OrderFacts struct {
 	RenewalOfOrderID   int64       `json:"renewal_of_order_id,omitempty"`
 	IsRenewed          bool        `json:"is_renewed,omitempty"`
 	RenewedOrderID     int64       `json:"renewed_order_id,omitempty"`
+	// DCV is the order's domain validation as last seen (optional).
+	DCV *DCV `json:"dcv,omitempty"`
 }
