@@ -29,6 +29,8 @@ type applyFlags struct {
 	refresh     bool
 	wait        time.Duration
 	fetch       string
+	// resubmitAfter: see apply.DefaultResubmitAfter.
+	resubmitAfter durationFlag
 }
 
 func newApplyCmd(g *globals) *cobra.Command {
@@ -61,6 +63,7 @@ Exit codes: 0 every order placed or adopted, 1 an order failed or an error,
 	fl.BoolVar(&f.refresh, "refresh", true, "refresh from CertCentral before planning (paths only)")
 	fl.DurationVar(&f.wait, "wait", 0, "after placing, poll up to this long until new orders are issued (e.g. 10m)")
 	fl.Lookup("wait").NoOptDefVal = "10m"
+	fl.Var(&f.resubmitAfter, "resubmit-after", fmt.Sprintf("an order whose outcome is unknown (a timeout, a reset, a 5xx) is looked up and sent again only by a run this long after its last attempt, since CertCentral's look-up may lag its commit (env CERTPLAN_RESUBMIT_AFTER; default %s)", apply.DefaultResubmitAfter))
 	fl.StringVar(&f.fetch, "fetch", "", "after applying, download the issued certificates into `DIR` (as certplan fetch --dir DIR does)")
 	return cmd
 }
@@ -81,6 +84,9 @@ func isPlanFile(args []string) bool {
 func runApply(parent context.Context, g *globals, f *applyFlags, args []string) error {
 	if f.parallelism < 1 {
 		return fmt.Errorf("--parallelism %d: want 1 or more orders at once", f.parallelism)
+	}
+	if _, err := f.resubmitAfter.resolve("resubmit-after", "CERTPLAN_RESUBMIT_AFTER", apply.DefaultResubmitAfter); err != nil {
+		return err
 	}
 	if parent == nil {
 		parent = context.Background()
@@ -246,11 +252,19 @@ func (g *globals) execute(soft, abort context.Context, s *run.Session, f *applyF
 		f.wait = left
 	}
 	bar := newProgressBar(g.stderr, barTotal(s.Plan))
+	resubmitAfter, err := f.resubmitAfter.resolve("resubmit-after", "CERTPLAN_RESUBMIT_AFTER", apply.DefaultResubmitAfter)
+	if err != nil {
+		return err
+	}
+	if resubmitAfter == 0 {
+		resubmitAfter = -1 // at once: apply reads 0 as its default
+	}
 	rep, err := s.Execute(soft, abort, run.ExecuteOptions{
-		Parallelism:  f.parallelism,
-		Progress:     func(r apply.Result) { bar.step(func() { printResult(g, r) }) },
-		Wait:         f.wait,
-		WaitInterval: waitInterval(f.wait),
+		ResubmitAfter: resubmitAfter,
+		Parallelism:   f.parallelism,
+		Progress:      func(r apply.Result) { bar.step(func() { printResult(g, r) }) },
+		Wait:          f.wait,
+		WaitInterval:  waitInterval(f.wait),
 		OnWait: func() {
 			fmt.Fprintf(g.stdout, "\nWaiting up to %s for the new orders to be issued...\n", f.wait)
 		},

@@ -2,8 +2,10 @@ package apply
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/plan"
@@ -88,5 +90,66 @@ func TestNothingCreatedAfterAmbiguousAttempt(t *testing.T) {
 		if r.Type == state.RecordFailure && r.NothingCreated {
 			t.Errorf("journaled nothing_created after an outcome-unknown attempt: %+v", r)
 		}
+	}
+}
+
+// TestResumeBelievesOnlyAnOldLookup (issue 11, item 1): a run resuming an
+// order whose earlier attempt may have reached CertCentral used to look the
+// key up and, finding nothing, submit at once, although the look-up may lag
+// the commit. It now keeps the intent open without sending (nor journaling
+// anything, which would make the attempt look younger) until the last
+// attempt is ResubmitAfter old, and says from when a run decides.
+func TestResumeBelievesOnlyAnOldLookup(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	ch := change("shop", spec.SecureSiteFlex)
+	ch.Resuming = true
+	intent := state.Record{Type: state.RecordIntent, Time: t0, Name: "shop", Action: state.ActionCreate,
+		AlternativeOrderID: ch.AlternativeOrderID, DupCheck: state.DupCheckAlternateID}
+	afterFailure := intent
+	failedAt := t0.Add(5 * time.Minute)
+	afterFailure.LastAttempt = &failedAt
+
+	tests := []struct {
+		name    string
+		pending map[string]state.Record
+		now     time.Time
+		sent    bool
+		decide  string // when the result says a run decides
+	}{
+		{name: "killed run, a minute later: kept open", pending: map[string]state.Record{"shop": intent},
+			now: t0.Add(time.Minute), decide: "2026-11-30T12:10:00Z"},
+		{name: "killed run, eleven minutes later: sent", pending: map[string]state.Record{"shop": intent},
+			now: t0.Add(11 * time.Minute), sent: true},
+		{name: "failed attempt at +5m, eleven minutes after the intent: kept open", pending: map[string]state.Record{"shop": afterFailure},
+			now: t0.Add(11 * time.Minute), decide: "2026-11-30T12:15:00Z"},
+		{name: "failed attempt at +5m, sixteen minutes after the intent: sent", pending: map[string]state.Record{"shop": afterFailure},
+			now: t0.Add(16 * time.Minute), sent: true},
+		{name: "no journaled intent given: kept open", now: t0.Add(time.Hour)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			j := &memJournal{}
+			rep := Run(context.Background(), &plan.Plan{Changes: []plan.Change{ch}}, Options{API: f, Journal: j, Recovery: noWait(),
+				Pending: tt.pending, Now: func() time.Time { return tt.now }})
+			res := rep.Results[0]
+			if f.lookupCalls[ch.AlternativeOrderID] == 0 {
+				t.Error("the key was not looked up")
+			}
+			if !tt.sent {
+				if res.Outcome != OutcomeUnresolved || f.placeCalls[ch.AlternativeOrderID] != 0 || len(j.recs) != 0 {
+					t.Fatalf("%s (%s), %d submissions, journal %v: want unresolved, nothing sent, nothing journaled",
+						res.Outcome, res.Error, f.placeCalls[ch.AlternativeOrderID], j.types())
+				}
+				if !strings.Contains(res.Error, tt.decide) {
+					t.Errorf("%q does not say a run decides from %s", res.Error, tt.decide)
+				}
+				return
+			}
+			if res.Outcome != OutcomeCreated || f.placeCalls[ch.AlternativeOrderID] != 1 || strings.Join(j.types(), ",") != "intent,outcome" {
+				t.Fatalf("%s (%s), %d submissions, journal %v: want created once, intent then outcome",
+					res.Outcome, res.Error, f.placeCalls[ch.AlternativeOrderID], j.types())
+			}
+		})
 	}
 }

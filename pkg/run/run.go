@@ -249,6 +249,14 @@ type ExecuteOptions struct {
 	WaitInterval time.Duration
 	OnWait       func()
 	WaitProgress func(apply.Result)
+	// ResubmitAfter is how old the last attempt of an order whose outcome
+	// is unknown must be before a look-up that finds nothing is believed
+	// and the order sent again (apply.Options.ResubmitAfter: 0 is
+	// apply.DefaultResubmitAfter, negative is at once).
+	ResubmitAfter time.Duration
+	// Clock times attempts and ages interrupted intents: it must be the
+	// clock that stamps the journal (nil: the wall clock).
+	Clock func() time.Time
 }
 
 // Execute applies the session's plan: it opens the journal, journals what
@@ -279,13 +287,15 @@ func (s *Session) Execute(soft, abort context.Context, opts ExecuteOptions) (rep
 		return rep, fmt.Errorf("record refreshed orders: %w", err)
 	}
 	rep = apply.Run(soft, s.Plan, apply.Options{
-		API:         client,
-		Journal:     j,
-		Parallelism: opts.Parallelism,
-		Abort:       abort,
-		Logger:      s.env.Logger,
-		Progress:    opts.Progress,
-		Pending:     s.Loaded.Pending,
+		API:           client,
+		Journal:       j,
+		Parallelism:   opts.Parallelism,
+		Abort:         abort,
+		Logger:        s.env.Logger,
+		Progress:      opts.Progress,
+		Pending:       s.Loaded.Pending,
+		Now:           opts.Clock,
+		ResubmitAfter: opts.ResubmitAfter,
 	})
 	if opts.Wait > 0 && !rep.Interrupted {
 		if opts.OnWait != nil {
