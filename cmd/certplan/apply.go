@@ -306,6 +306,9 @@ func printResult(g *globals, r apply.Result) {
 	switch {
 	case r.Outcome.Failed():
 		fmt.Fprintf(g.stdout, "  ! %s: %s %s: %s\n", termsafe.Text(r.Name), r.Action, r.Outcome, termsafe.Text(r.Error))
+	case r.Outcome == apply.OutcomeClosed:
+		// An interrupted order proven never placed; nothing ordered now.
+		fmt.Fprintf(g.stdout, "  - %s: interrupted order closed: %s\n", termsafe.Text(r.Name), termsafe.Text(r.Error))
 	case r.Action == plan.ActionReissue:
 		// Same order, new certificate: not an order placed (scripts count
 		// "-> order" lines as orders). The status word is CertCentral's.
@@ -321,7 +324,11 @@ func printSummary(g *globals, rep apply.Report) {
 	for _, r := range rep.Results {
 		counts[r.Outcome]++
 	}
-	fmt.Fprintf(g.stdout, "\nApply complete: %d created, %d adopted, %d failed, %d unresolved, %d unknown outcome, %d skipped.\n",
+	closed := ""
+	if n := counts[apply.OutcomeClosed]; n > 0 {
+		closed = fmt.Sprintf(", %d closed", n)
+	}
+	fmt.Fprintf(g.stdout, "\nApply complete: %d created, %d adopted, %d failed, %d unresolved, %d unknown outcome, %d skipped%s.\n",
 		counts[apply.OutcomeCreated], counts[apply.OutcomeAdopted], counts[apply.OutcomeFailed],
-		counts[apply.OutcomeUnresolved], counts[apply.OutcomeUnknown], counts[apply.OutcomeSkipped])
+		counts[apply.OutcomeUnresolved], counts[apply.OutcomeUnknown], counts[apply.OutcomeSkipped], closed)
 }

@@ -107,14 +107,57 @@ func (r *runner) resume(ctx context.Context, ch plan.Change, intent state.Record
 	}
 	last := lastAttempt(first)
 	if decide := last.Add(r.resubmitAfter()); r.now().Before(decide) {
+		then := "looks it up and decides"
+		if ch.Replacement != nil {
+			then = "looks it up and, finding nothing, closes it and applies the manifest as it is now"
+		}
 		return r.unresolved(res, fmt.Errorf("an earlier attempt (%s) may have created the order, and the look-up of alternative_order_id %s may not show it yet; "+
-			"not sent again before %s: the first apply from then on looks it up and decides",
-			last.UTC().Format(time.RFC3339), key, decide.UTC().Format(time.RFC3339)))
+			"not sent again before %s: the first apply from then on %s",
+			last.UTC().Format(time.RFC3339), key, decide.UTC().Format(time.RFC3339), then))
+	}
+	if ch.Replacement != nil {
+		return r.replace(ctx, ch, intent, res, last)
 	}
 	if err := r.opts.Journal.Append(intent); err != nil {
 		return r.unresolved(res, fmt.Errorf("journal intent: %w", err))
 	}
 	return r.submit(ctx, ch, intent, res)
+}
+
+// replace ends an interrupted order whose manifest changed since, once a
+// look-up old enough to be believed found nothing: the order was never
+// placed. Its intent is closed (a nothing_created failure saying why) and
+// the manifest as it is now (ch.Replacement) is applied in its place, so
+// that an obsolete body is never ordered and then renewed: one order for
+// one wanted certificate.
+func (r *runner) replace(ctx context.Context, ch plan.Change, intent state.Record, res Result, last time.Time) Result {
+	rep := *ch.Replacement
+	why := fmt.Sprintf("the manifest changed since the interrupted %s, and the look-up of alternative_order_id %s, %s after its last attempt, found no order: "+
+		"it was never placed, so its intent is closed and the manifest as it is now is applied instead",
+		ch.Action, ch.AlternativeOrderID, r.now().Sub(last).Round(time.Second))
+	fail := intent
+	fail.Type = state.RecordFailure
+	fail.NothingCreated = true
+	fail.Error = why
+	fail.Request = nil
+	if err := r.opts.Journal.Append(fail); err != nil {
+		return r.unresolved(res, fmt.Errorf("closing the interrupted order: journal: %w", err))
+	}
+	r.opts.Logger.Info().Str("name", ch.Name).Str("alternative_order_id", ch.AlternativeOrderID).Msg(why)
+	if rep.Replacement != nil || rep.Resuming || !rep.Applies() {
+		// Closed; the manifest as it is now orders nothing (or is blocked:
+		// the next plan says why).
+		res.Outcome = OutcomeClosed
+		res.Action = rep.Action
+		res.Error = why
+		if rep.Status != "" {
+			res.Error += "; now: " + rep.Status
+		}
+		return res
+	}
+	out := r.place(rep)
+	out.Error = scrub(rep.Request, out.Error)
+	return out
 }
 
 // lastAttempt is when an interrupted intent's order may last have been sent:

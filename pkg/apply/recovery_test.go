@@ -153,3 +153,80 @@ func TestResumeBelievesOnlyAnOldLookup(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeOrReplace (issue 11, item 4): a resumed order whose manifest
+// changed since carries the change the manifest as it is now gets. The
+// interrupted order found is adopted and nothing else is sent; proven never
+// placed (a look-up old enough to be believed finds nothing), its intent is
+// closed as having created nothing and the replacement is applied instead;
+// a replacement that orders nothing just closes it.
+func TestResumeOrReplace(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	old := change("shop", spec.SecureSiteFlex)
+	old.Resuming = true
+	intent := state.Record{Type: state.RecordIntent, Time: t0, Name: "shop", Action: state.ActionCreate,
+		AlternativeOrderID: old.AlternativeOrderID, DupCheck: state.DupCheckAlternateID}
+	rep := change("shop", spec.SecureSiteFlex)
+	rep.AlternativeOrderID = plan.AlternativeOrderID("shop", spec.SecureSiteFlex, "sha256:now", "initial")
+	rep.Request["certificate"].(map[string]any)["dns_names"] = []any{"www.shop.example.com"}
+	noop := plan.Change{Name: "shop", Product: spec.SecureSiteFlex, Action: plan.ActionNoOp, Status: "issued, valid till 2027-06-01"}
+
+	tests := []struct {
+		name        string
+		replacement plan.Change
+		existing    bool // the interrupted order exists
+		want        Outcome
+		wantKey     string // the key of the order placed, "" none
+		wantRecords string
+	}{
+		{name: "the interrupted order exists: adopted, nothing sent", replacement: rep, existing: true,
+			want: OutcomeAdopted, wantRecords: "outcome"},
+		{name: "never placed: closed, the manifest as it is now ordered", replacement: rep,
+			want: OutcomeCreated, wantKey: rep.AlternativeOrderID, wantRecords: "failure,intent,outcome"},
+		{name: "never placed, and the manifest now orders nothing: closed", replacement: noop,
+			want: OutcomeClosed, wantRecords: "failure"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			if tt.existing {
+				f.orders[old.AlternativeOrderID] = []certcentral.AlternateOrder{{OrderID: 77, Status: "issued"}}
+			}
+			ch := old
+			r := tt.replacement
+			ch.Replacement = &r
+			j := &memJournal{}
+			res := Run(context.Background(), &plan.Plan{Changes: []plan.Change{ch}}, Options{API: f, Journal: j, Recovery: noWait(),
+				Pending: map[string]state.Record{"shop": intent}, Now: func() time.Time { return t0.Add(time.Hour) }}).Results[0]
+			if res.Outcome != tt.want {
+				t.Fatalf("outcome %s (%s), want %s", res.Outcome, res.Error, tt.want)
+			}
+			if got := strings.Join(j.types(), ","); got != tt.wantRecords {
+				t.Errorf("journal %s, want %s", got, tt.wantRecords)
+			}
+			if n := f.placeCalls[old.AlternativeOrderID]; n != 0 {
+				t.Errorf("the interrupted body was sent %d times", n)
+			}
+			placed := 0
+			for k, n := range f.placeCalls {
+				placed += n
+				if k != tt.wantKey {
+					t.Errorf("sent an order with key %s, want %q", k, tt.wantKey)
+				}
+			}
+			if (tt.wantKey != "") != (placed == 1) {
+				t.Errorf("%d orders sent", placed)
+			}
+			if tt.wantKey == "" {
+				return
+			}
+			closed := j.recs[0]
+			if closed.AlternativeOrderID != old.AlternativeOrderID || !closed.NothingCreated || !strings.Contains(closed.Error, "manifest changed") {
+				t.Errorf("closing record %+v, want nothing_created for the interrupted key, saying why", closed)
+			}
+			if body := f.bodies[0]; !strings.Contains(string(body), "www.shop.example.com") {
+				t.Errorf("sent %s, want the manifest as it is now", body)
+			}
+		})
+	}
+}

@@ -100,7 +100,7 @@ type planner struct {
 // change from the decision.
 func (pl planner) plan(c *spec.Certificate, cur *state.Certificate, pending *state.Record) (Change, []Drift) {
 	g, drift := pl.given(c, cur, pending)
-	return change(g, planRules.decide(g)), drift
+	return pl.withReplacement(change(g, planRules.decide(g)), c, cur), drift
 }
 
 // given gathers what the rules decide one certificate from. The current

@@ -132,6 +132,12 @@ type Change struct {
 	Destructive bool `json:"destructive,omitempty"`
 	// NextCertificate is the expected validity of the certificate the change would issue.
 	NextCertificate *Validity `json:"next_certificate,omitempty"`
+	// Replacement is set on a resumed create or renew whose manifest changed
+	// since the interrupted apply: the change the manifest as it is now
+	// gets, which apply makes instead of resuming when the look-up proves
+	// that the interrupted order was never placed (resume or replace, see
+	// docs/plan-format.md). Never nested further.
+	Replacement *Change `json:"replacement,omitempty"`
 }
 
 // BillingKind is how a change is paid for.
