@@ -64,6 +64,7 @@ Exit codes: 0 every order placed or adopted, 1 an order failed or an error,
 	fl.DurationVar(&f.wait, "wait", 0, "after placing, poll up to this long until new orders are issued (e.g. 10m)")
 	fl.Lookup("wait").NoOptDefVal = "10m"
 	fl.Var(&f.resubmitAfter, "resubmit-after", fmt.Sprintf("an order whose outcome is unknown (a timeout, a reset, a 5xx) is looked up and sent again only by a run this long after its last attempt, since CertCentral's look-up may lag its commit (env CERTPLAN_RESUBMIT_AFTER; default %s)", apply.DefaultResubmitAfter))
+	fl.StringArrayVar(&g.allowDuplicate, "allow-duplicate-order", nil, allowDuplicateUsage)
 	fl.StringVar(&f.fetch, "fetch", "", "after applying, download the issued certificates into `DIR` (as certplan fetch --dir DIR does)")
 	return cmd
 }

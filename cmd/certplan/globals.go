@@ -29,6 +29,8 @@ type globals struct {
 	// the default (resolved by check).
 	requestTimeout, runTimeout durationFlag
 	start                      time.Time // when the run started, for --timeout
+	// allowDuplicate: plan and apply --allow-duplicate-order NAME.
+	allowDuplicate []string
 
 	// Built once per run, on first use: one client means one rate limiter
 	// for the API key across refresh, apply and --wait.

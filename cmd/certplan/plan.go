@@ -41,6 +41,7 @@ Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error,
 	fl.StringVar(&f.out, "out", "", "also save the plan to `FILE`, to apply exactly that plan with certplan apply FILE")
 	fl.BoolVar(&f.refresh, "refresh", true, "ask CertCentral about pending and soon-to-expire orders first")
 	fl.BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 2 when the plan has changes, 0 when none")
+	fl.StringArrayVar(&g.allowDuplicate, "allow-duplicate-order", nil, allowDuplicateUsage)
 	return cmd
 }
 

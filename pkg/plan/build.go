@@ -42,6 +42,10 @@ func Build(in Input) *Plan {
 		caps = lifecycle.DefaultCaps()
 	}
 	pl := planner{now: in.Now.UTC(), facts: in.Facts, caps: caps}
+	if in.Unrecorded {
+		pl.guard = &guard{listed: in.LiveListed, live: in.LiveOrders, allowed: in.AllowDuplicateOrder,
+			claimed: claimedKeys(certs, st, in.Pending)}
+	}
 	if len(in.Facts) > 0 {
 		pl.known = knownOrderIDs(st)
 	}
@@ -94,6 +98,7 @@ type planner struct {
 	facts map[int64]state.OrderFacts
 	known map[int64]bool // every order id the state knows, for drift
 	caps  lifecycle.Caps // never nil
+	guard *guard         // the first-order guard; nil in a healthy state
 }
 
 // plan decides one certificate by the rule list (rules.go) and derives its
@@ -114,6 +119,7 @@ func (pl planner) given(c *spec.Certificate, cur *state.Certificate, pending *st
 		current:       cur,
 		now:           pl.now,
 		caps:          pl.caps,
+		guard:         pl.guard,
 	}
 	if g.caps == nil {
 		g.caps = lifecycle.DefaultCaps()
@@ -150,6 +156,7 @@ func change(g given, d decision) Change {
 		SpecDigest:    g.specDigest,
 		RequestDigest: g.requestDigest,
 	}
+	ch.LiveOrderCheck = liveOrderCheck(g, d)
 	if d.resume != nil {
 		ch = resumedChange(ch, g, d.resume)
 		ch.Billing, ch.NextCertificate = costOf(g, d, &ch)

@@ -44,6 +44,17 @@ type Input struct {
 	// Backend is the state planned against (kind and display name, never a
 	// password), recorded in the plan so that `apply PLANFILE` finds it.
 	Backend *state.BackendInfo
+
+	// Unrecorded says the state is new or was lost (run.StateNewOrLost):
+	// the first order of every certificate it does not know is checked
+	// against CertCentral's live orders (guard.go). LiveOrders are those
+	// orders (ListLive) when LiveListed; without a listing the check is
+	// left to apply. AllowDuplicateOrder names certificates that may be
+	// ordered anyway.
+	Unrecorded          bool
+	LiveOrders          []LiveOrder
+	LiveListed          bool
+	AllowDuplicateOrder map[string]bool
 }
 
 // Plan is the result of planning.
@@ -138,6 +149,12 @@ type Change struct {
 	// that the interrupted order was never placed (resume or replace, see
 	// docs/plan-format.md). Never nested further.
 	Replacement *Change `json:"replacement,omitempty"`
+	// LiveOrderCheck says how the first order of a certificate the state
+	// does not know was checked against CertCentral's live orders while the
+	// state is new or lost: "clear", "unchecked" (apply lists before it
+	// orders) or "allowed" (--allow-duplicate-order); "" when no check is
+	// needed (guard.go).
+	LiveOrderCheck string `json:"live_order_check,omitempty"`
 }
 
 // BillingKind is how a change is paid for.

@@ -55,6 +55,7 @@ const (
 	ReasonInterruptedWithoutKey     ReasonCode = "interrupted_without_key"         // the interrupted intent has no alternative_order_id
 	ReasonInterruptedWithoutRequest ReasonCode = "interrupted_without_request"     // the manifest changed and the journal has no body
 	ReasonInterruptedWithoutSecret  ReasonCode = "interrupted_without_secret"      // the journaled body needs a secret the manifest dropped
+	ReasonLiveOrderExists           ReasonCode = "live_order_exists"               // the state is new or lost and CertCentral lists a live order with the product and names
 )
 
 // Reason is one cause of a change: a stable code and the sentence shown to people.

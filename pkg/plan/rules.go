@@ -16,6 +16,8 @@ import (
 //
 //	resume               an interrupted apply that can be resumed: its action again, same key
 //	blocked              nothing is ordered until a person acts
+//	first order guard    not in a state that is new or lost, and CertCentral lists a live
+//	                     order of the product with its names: blocked (guard.go)
 //	new certificate      not in the state: create
 //	replace dead         the current order was rejected, canceled or revoked: create
 //	wait in flight       the current order awaits approval, validation or issuance: no-op
@@ -55,6 +57,9 @@ type given struct {
 	now         time.Time
 	// caps are the certificate caps by issuance date (never nil).
 	caps lifecycle.Caps
+	// guard is the first-order guard while the state is new or lost, else
+	// nil (guard.go).
+	guard *guard
 }
 
 // interruption is a journaled intent that never got an outcome.
@@ -116,6 +121,7 @@ var planRules = chain{
 	rules: []rule{
 		{"resume", resumeInterrupted},
 		{"blocked", blockedUntilResolved},
+		{"first order guard", firstOrderGuard},
 		{"new certificate", newCertificate},
 		{"replace dead", replaceDead},
 		{"wait in flight", waitInFlight},

@@ -18,6 +18,7 @@ type situation struct {
 	edit   func(c *spec.Certificate)                                  // applied after state is made
 	intent func(t *testing.T, c *spec.Certificate) *state.Record      // an interrupted apply
 	facts  map[int64]state.OrderFacts
+	guard  *guard // the state is new or lost (nil: healthy)
 }
 
 // given prepares the situation as Build does, on a copy of the manifest
@@ -39,7 +40,7 @@ func (s situation) given(t *testing.T) given {
 		s.edit(c)
 	}
 	st := &state.State{Certificates: map[string]*state.Certificate{c.Name: cur}}
-	pl := planner{now: testNow, facts: s.facts, known: knownOrderIDs(st)}
+	pl := planner{now: testNow, facts: s.facts, known: knownOrderIDs(st), guard: s.guard}
 	g, _ := pl.given(c, cur, rec)
 	return g
 }
@@ -135,6 +136,11 @@ func withoutJournaledRequest(f func(t *testing.T, c *spec.Certificate) *state.Re
 	}
 }
 
+// liveGuard is the guard of a lost state whose listing found live.
+func liveGuard(live ...LiveOrder) *guard {
+	return &guard{listed: true, live: live, claimed: map[string]bool{}}
+}
+
 // ruleTables has a table per rule of planRules, by name.
 var ruleTables = map[string][]ruleCase{
 	"resume": {
@@ -182,6 +188,34 @@ var ruleTables = map[string][]ruleCase{
 			facts: map[int64]state.OrderFacts{9: {OrderID: 9, Status: state.StatusIssued, IsRenewed: true, RenewedOrderID: 9}}}, passes: true},
 		{name: "not in state", situation: situation{cert: tlsCert("a")}, passes: true},
 		{name: "issued", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2026-12-01")}, passes: true},
+	},
+	"first order guard": {
+		{name: "healthy state", situation: situation{cert: tlsCert("a")}, passes: true},
+		{name: "state lost, a live order with the names", situation: situation{cert: tlsCert("a"), guard: liveGuard(
+			LiveOrder{OrderID: 41, Product: string(spec.SecureSiteFlex), Status: "issued", CommonName: "A.example.com"})},
+			action: ActionNoOp, blocked: true, codes: []ReasonCode{ReasonLiveOrderExists}},
+		{name: "state lost, only another product's order", situation: situation{cert: tlsCert("a"), guard: liveGuard(
+			LiveOrder{OrderID: 41, Product: "private_ssl_plus", Status: "issued", CommonName: "a.example.com"})}, passes: true},
+		{name: "state lost, the order apply adopts by key", situation: situation{cert: tlsCert("a"), guard: func() *guard {
+			g := liveGuard(LiveOrder{OrderID: 41, Product: string(spec.SecureSiteFlex), Status: "issued", CommonName: "a.example.com", AlternativeOrderID: "cpmine"})
+			g.claimed["cpmine"] = true
+			return g
+		}()}, passes: true},
+		{name: "state lost, renewed order and its renewal: the renewal", situation: situation{cert: tlsCert("a"), guard: liveGuard(
+			LiveOrder{OrderID: 41, Product: string(spec.SecureSiteFlex), Status: "issued", CommonName: "a.example.com", RenewedOrderID: 42},
+			LiveOrder{OrderID: 42, Product: string(spec.SecureSiteFlex), Status: "pending", CommonName: "other.example.com", DNSNames: []string{"a.example.com"}})},
+			passes: true},
+		{name: "legacy, state lost: any product, by names", situation: situation{cert: legacyCert("a"), guard: liveGuard(
+			LiveOrder{OrderID: 41, Product: "ssl_plus", Status: "issued", CommonName: "a.example.com"})},
+			action: ActionNoOp, blocked: true, codes: []ReasonCode{ReasonLiveOrderExists}},
+		{name: "state lost, duplicate allowed", situation: situation{cert: tlsCert("a"), guard: func() *guard {
+			g := liveGuard(LiveOrder{OrderID: 41, Product: string(spec.SecureSiteFlex), Status: "issued", CommonName: "a.example.com"})
+			g.allowed = map[string]bool{"a": true}
+			return g
+		}()}, passes: true},
+		{name: "state lost, not listed (apply checks)", situation: situation{cert: tlsCert("a"), guard: &guard{}}, passes: true},
+		{name: "in state", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2027-10-10"), guard: liveGuard(
+			LiveOrder{OrderID: 41, Product: string(spec.SecureSiteFlex), Status: "issued", CommonName: "a.example.com"})}, passes: true},
 	},
 	"new certificate": {
 		{name: "not in state", situation: situation{cert: tlsCert("a")}, action: ActionCreate, codes: []ReasonCode{ReasonNewCertificate}},
@@ -433,7 +467,7 @@ func TestRuleOrder(t *testing.T) {
 	for _, r := range allRules() {
 		names = append(names, r.name)
 	}
-	want := []string{"resume", "blocked", "new certificate", "replace dead", "wait in flight", "renew", "destructive reissue", "reissue", "up to date", "unhandled status"}
+	want := []string{"resume", "blocked", "first order guard", "new certificate", "replace dead", "wait in flight", "renew", "destructive reissue", "reissue", "up to date", "unhandled status"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("rule order (-want +got):\n%s", diff)
 	}
