@@ -69,6 +69,12 @@ func resumptionOf(g given) (r resumption, problem *resumeProblem) {
 		}
 	}
 	r.reasons = []Reason{reason(ReasonResuming, "resuming an interrupted apply (intent journaled at %s)", rec.Time.UTC().Format(time.RFC3339))}
+	if rec.LastAttempt != nil {
+		// Apply believes a look-up that finds nothing only
+		// --resubmit-after (10 minutes by default) after this.
+		r.reasons[0].Message += sprintf("; its last attempt, at %s, ended with an unknown outcome: apply adopts the order if the look-up shows it, "+
+			"and sends it again only once that attempt is --resubmit-after old", rec.LastAttempt.UTC().Format(time.RFC3339))
+	}
 	if rec.SpecDigest == "" || (rec.SpecDigest == g.specDigest && r.product == c.Product) {
 		return r, nil
 	}

@@ -69,3 +69,16 @@ func TestBuildResumeOrReplace(t *testing.T) {
 		t.Errorf("unchanged manifest: replacement %+v, want none", p.Changes[0].Replacement)
 	}
 }
+
+// A resumed order whose last attempt ended with an unknown outcome says so,
+// and when apply will send it again.
+func TestResumeReasonNamesTheLastAttempt(t *testing.T) {
+	c := tlsCert("a")
+	last := testNow.Add(-2 * time.Minute)
+	rec := state.Record{Type: state.RecordIntent, Time: testNow.Add(-3 * time.Minute), Name: "a", Action: state.ActionCreate,
+		AlternativeOrderID: "cpjournaled", Product: string(c.Product), SpecDigest: SpecDigest(c), LastAttempt: &last}
+	ch := Build(Input{Certificates: []*spec.Certificate{c}, Pending: map[string]state.Record{"a": rec}, Now: testNow}).Changes[0]
+	if msg := ch.Reasons[0].Message; !strings.Contains(msg, "last attempt, at "+last.Format(time.RFC3339)) || !strings.Contains(msg, "--resubmit-after") {
+		t.Errorf("resuming reason %q does not name the last attempt and the wait", msg)
+	}
+}
