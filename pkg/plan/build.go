@@ -43,8 +43,7 @@ func Build(in Input) *Plan {
 	}
 	pl := planner{now: in.Now.UTC(), facts: in.Facts, caps: caps}
 	if in.Unrecorded {
-		pl.guard = &guard{listed: in.LiveListed, live: in.LiveOrders, allowed: in.AllowDuplicateOrder,
-			claimed: claimedKeys(certs, st, in.Pending)}
+		pl.guard = newGuard(in, certs, st)
 	}
 	if len(in.Facts) > 0 {
 		pl.known = knownOrderIDs(st)

@@ -96,14 +96,44 @@ func ListLive(ctx context.Context, l OrderLister, products []spec.Product) (live
 	return live, calls, nil
 }
 
+// Accounted are the live orders the guard leaves out: those the state
+// tracks (OrderIDs, current or in history: another certificate's, say,
+// with the same names) and those carrying a key apply looks up anyway
+// (Keys: a first order's own key, an interrupted intent's), which it adopts
+// by key.
+type Accounted struct {
+	Keys     map[string]bool
+	OrderIDs map[int64]bool
+}
+
+// AccountedFor is what a state and its interrupted intents account for,
+// plus the keys of the changes apply makes.
+func AccountedFor(st *state.State, pending map[string]state.Record, keys ...string) Accounted {
+	a := Accounted{Keys: map[string]bool{}, OrderIDs: map[int64]bool{}}
+	if st != nil {
+		a.OrderIDs = knownOrderIDs(st)
+	}
+	for _, r := range pending {
+		if r.AlternativeOrderID != "" {
+			a.Keys[r.AlternativeOrderID] = true
+		}
+	}
+	for _, k := range keys {
+		if k != "" {
+			a.Keys[k] = true
+		}
+	}
+	return a
+}
+
 // LiveMatches are the live orders that may be the current order of a
 // certificate of product with the request body: the same product (any, for
 // legacy_ssl, whose orders CertCentral lists under its own product names)
-// and the same common name, or the same set of names. Orders that carry a
-// claimed key are left out (apply adopts them by key), and so are orders
-// renewed by another live order (the renewal is the current one). Newest
-// first. A body without a common name (document signing) matches nothing.
-func LiveMatches(product spec.Product, body map[string]any, live []LiveOrder, claimed map[string]bool) []LiveOrder {
+// and the same common name, or the same set of names. Accounted orders are
+// left out, and so are orders renewed by another live order (the renewal is
+// the current one). Newest first. A body without a common name (document
+// signing) matches nothing.
+func LiveMatches(product spec.Product, body map[string]any, live []LiveOrder, acc Accounted) []LiveOrder {
 	cn, names := requestNames(product, body)
 	if cn == "" {
 		return nil
@@ -115,7 +145,7 @@ func LiveMatches(product spec.Product, body map[string]any, live []LiveOrder, cl
 	var out []LiveOrder
 	for _, o := range live {
 		switch {
-		case o.AlternativeOrderID != "" && claimed[o.AlternativeOrderID],
+		case o.AlternativeOrderID != "" && acc.Keys[o.AlternativeOrderID], acc.OrderIDs[o.OrderID],
 			o.RenewedOrderID != 0 && ids[o.RenewedOrderID],
 			!product.IsLegacy() && o.Product != string(product):
 			continue
@@ -197,27 +227,24 @@ func LiveOrderExists(name string, matches []LiveOrder) string {
 // guard is what the first-order guard rule knows (nil: the state is
 // healthy, and a certificate it does not know is simply new).
 type guard struct {
-	listed  bool        // the live orders were listed (else apply lists them)
-	live    []LiveOrder // when listed
-	claimed map[string]bool
-	allowed map[string]bool
+	listed    bool        // the live orders were listed (else apply lists them)
+	live      []LiveOrder // when listed
+	accounted Accounted
+	allowed   map[string]bool
 }
 
-// claimedKeys are the keys apply will look up: each unknown certificate's
-// first-order key and each interrupted intent's.
-func claimedKeys(certs []*spec.Certificate, st *state.State, pending map[string]state.Record) map[string]bool {
-	out := map[string]bool{}
+// newGuard is the guard of a new or lost state: accounted are the orders
+// the state tracks, the interrupted intents' keys and each unknown
+// certificate's first-order key.
+func newGuard(in Input, certs []*spec.Certificate, st *state.State) *guard {
+	var keys []string
 	for _, c := range certs {
-		if st.Certificates[c.Name] == nil && !c.Product.IsLegacy() {
-			out[key(c.Name, c.Product, SpecDigest(c), 0)] = true
+		if st.Certificates[c.Name] == nil {
+			keys = append(keys, key(c.Name, c.Product, SpecDigest(c), 0))
 		}
 	}
-	for _, r := range pending {
-		if r.AlternativeOrderID != "" {
-			out[r.AlternativeOrderID] = true
-		}
-	}
-	return out
+	return &guard{listed: in.LiveListed, live: in.LiveOrders, allowed: in.AllowDuplicateOrder,
+		accounted: AccountedFor(st, in.Pending, keys...)}
 }
 
 // firstOrderGuard blocks the first order of a certificate the state does
@@ -227,7 +254,7 @@ func firstOrderGuard(g given) (decision, bool) {
 	if g.current != nil || g.guard == nil || !g.guard.listed || g.guard.allowed[g.manifest.Name] {
 		return pass()
 	}
-	matches := LiveMatches(g.manifest.Product, orderBody(g.manifest.Order, false), g.guard.live, g.guard.claimed)
+	matches := LiveMatches(g.manifest.Product, orderBody(g.manifest.Order, false), g.guard.live, g.guard.accounted)
 	if len(matches) == 0 {
 		return pass()
 	}

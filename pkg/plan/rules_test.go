@@ -138,7 +138,7 @@ func withoutJournaledRequest(f func(t *testing.T, c *spec.Certificate) *state.Re
 
 // liveGuard is the guard of a lost state whose listing found live.
 func liveGuard(live ...LiveOrder) *guard {
-	return &guard{listed: true, live: live, claimed: map[string]bool{}}
+	return &guard{listed: true, live: live, accounted: AccountedFor(nil, nil)}
 }
 
 // ruleTables has a table per rule of planRules, by name.
@@ -198,7 +198,7 @@ var ruleTables = map[string][]ruleCase{
 			LiveOrder{OrderID: 41, Product: "private_ssl_plus", Status: "issued", CommonName: "a.example.com"})}, passes: true},
 		{name: "state lost, the order apply adopts by key", situation: situation{cert: tlsCert("a"), guard: func() *guard {
 			g := liveGuard(LiveOrder{OrderID: 41, Product: string(spec.SecureSiteFlex), Status: "issued", CommonName: "a.example.com", AlternativeOrderID: "cpmine"})
-			g.claimed["cpmine"] = true
+			g.accounted.Keys["cpmine"] = true
 			return g
 		}()}, passes: true},
 		{name: "state lost, renewed order and its renewal: the renewal", situation: situation{cert: tlsCert("a"), guard: liveGuard(
@@ -208,6 +208,11 @@ var ruleTables = map[string][]ruleCase{
 		{name: "legacy, state lost: any product, by names", situation: situation{cert: legacyCert("a"), guard: liveGuard(
 			LiveOrder{OrderID: 41, Product: "ssl_plus", Status: "issued", CommonName: "a.example.com"})},
 			action: ActionNoOp, blocked: true, codes: []ReasonCode{ReasonLiveOrderExists}},
+		{name: "state lost, an order the state tracks for another certificate", situation: situation{cert: tlsCert("a"), guard: func() *guard {
+			g := liveGuard(LiveOrder{OrderID: 41, Product: string(spec.SecureSiteFlex), Status: "issued", CommonName: "a.example.com"})
+			g.accounted.OrderIDs[41] = true
+			return g
+		}()}, passes: true},
 		{name: "state lost, duplicate allowed", situation: situation{cert: tlsCert("a"), guard: func() *guard {
 			g := liveGuard(LiveOrder{OrderID: 41, Product: string(spec.SecureSiteFlex), Status: "issued", CommonName: "a.example.com"})
 			g.allowed = map[string]bool{"a": true}

@@ -412,14 +412,15 @@ func (s *Session) guardFirstOrders(ctx context.Context, client *certcentral.Clie
 	}
 	if len(unchecked) > 0 {
 		products := make([]spec.Product, 0, len(unchecked))
-		claimed := map[string]bool{}
+		var keys []string
 		for _, ch := range s.Plan.Changes {
 			for _, c := range []*plan.Change{&ch, ch.Replacement} {
-				if c != nil && c.AlternativeOrderID != "" {
-					claimed[c.AlternativeOrderID] = true
+				if c != nil {
+					keys = append(keys, c.AlternativeOrderID)
 				}
 			}
 		}
+		accounted := plan.AccountedFor(s.Loaded.State, s.Loaded.Pending, keys...)
 		for _, c := range unchecked {
 			products = append(products, c.Product)
 		}
@@ -428,7 +429,7 @@ func (s *Session) guardFirstOrders(ctx context.Context, client *certcentral.Clie
 			return fmt.Errorf("the state is new or was lost, so certplan looks for live orders of the certificates it does not know before their first order, and could not: %w; %w", err, ErrLiveOrders)
 		}
 		for _, c := range unchecked {
-			if m := plan.LiveMatches(c.Product, c.Request, live, claimed); len(m) > 0 {
+			if m := plan.LiveMatches(c.Product, c.Request, live, accounted); len(m) > 0 {
 				found = append(found, c.Name+": "+plan.LiveOrderExists(c.Name, m))
 			}
 		}
