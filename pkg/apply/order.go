@@ -116,7 +116,7 @@ func (r *runner) resume(ctx context.Context, ch plan.Change, intent state.Record
 			last.UTC().Format(time.RFC3339), key, decide.UTC().Format(time.RFC3339), then))
 	}
 	if ch.Replacement != nil {
-		return r.replace(ctx, ch, intent, res, last)
+		return r.replace(ch, intent, res, last)
 	}
 	if err := r.opts.Journal.Append(intent); err != nil {
 		return r.unresolved(res, fmt.Errorf("journal intent: %w", err))
@@ -130,7 +130,7 @@ func (r *runner) resume(ctx context.Context, ch plan.Change, intent state.Record
 // the manifest as it is now (ch.Replacement) is applied in its place, so
 // that an obsolete body is never ordered and then renewed: one order for
 // one wanted certificate.
-func (r *runner) replace(ctx context.Context, ch plan.Change, intent state.Record, res Result, last time.Time) Result {
+func (r *runner) replace(ch plan.Change, intent state.Record, res Result, last time.Time) Result {
 	rep := *ch.Replacement
 	why := fmt.Sprintf("the manifest changed since the interrupted %s, and the look-up of alternative_order_id %s, %s after its last attempt, found no order: "+
 		"it was never placed, so its intent is closed and the manifest as it is now is applied instead",
