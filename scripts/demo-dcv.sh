@@ -41,8 +41,8 @@ trap 'kill $DCV_SIM 2>/dev/null || true; wait $DCV_SIM 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -s "$WORK/sim.addr" ] && [ -s "$WORK/dns.addr" ] && break; sleep 0.1; done
 DCV_ADDR=$(cat "$WORK/sim.addr")
 DNS_ADDR=$(cat "$WORK/dns.addr")
-export CERTPLAN_ENDPOINT="http://$DCV_ADDR/services/v2" DIGICERT_API_KEY=demo-key NO_COLOR=1
-unset CERTPLAN_LEGACY_ENDPOINT CERTPLAN_STATE
+export CERTPLAN_ENDPOINT="http://$DCV_ADDR/services/v2" CERTPLAN_LEGACY_ENDPOINT="http://$DCV_ADDR" DIGICERT_API_KEY=demo-key NO_COLOR=1
+unset CERTPLAN_STATE
 cd "$WORK"
 echo "Simulator on $DCV_ADDR; its DNS server on $DNS_ADDR; both clocks at $CERTPLAN_NOW"
 

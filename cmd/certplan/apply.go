@@ -34,6 +34,8 @@ type applyFlags struct {
 	// reviewed is --reviewed: the plan file a person approved.
 	reviewed    string
 	dcvResolver string
+	// resubmitAfter: see apply.DefaultResubmitAfter.
+	resubmitAfter durationFlag
 }
 
 func newApplyCmd(g *globals) *cobra.Command {
@@ -78,6 +80,8 @@ Exit codes: 0 every order placed or adopted, 1 an order failed or an error,
 	fl.DurationVar(&f.wait, "wait", 0, "after placing, poll up to this long until new orders are issued (e.g. 10m)")
 	fl.Lookup("wait").NoOptDefVal = "10m"
 	fl.StringVar(&f.dcvResolver, "dcv-resolver", "", "with --wait: also complete domain validation, looking DCV records up at this DNS server (HOST:PORT, or \"system\") and asking CertCentral once they are visible, as certplan dcv check does")
+	fl.Var(&f.resubmitAfter, "resubmit-after", fmt.Sprintf("an order whose outcome is unknown (a timeout, a reset, a 5xx) is looked up and sent again only by a run this long after its last attempt, since CertCentral's look-up may lag its commit (env CERTPLAN_RESUBMIT_AFTER; default %s)", apply.DefaultResubmitAfter))
+	fl.StringArrayVar(&g.allowDuplicate, "allow-duplicate-order", nil, allowDuplicateUsage)
 	fl.StringVar(&f.fetch, "fetch", "", "after applying, download the issued certificates into `DIR` (as certplan fetch --dir DIR does)")
 	fl.StringVar(&f.only, "only", "", "place only these `ACTIONS` (comma-separated: create, renew, reissue); hold back the rest, e.g. renew,reissue on a schedule")
 	fl.StringVar(&f.reviewed, "reviewed", "", "place only the orders that the reviewed plan `FILE` (certplan plan --out) showed; hold back the rest (paths only)")
@@ -101,6 +105,9 @@ func isPlanFile(args []string) bool {
 func runApply(parent context.Context, g *globals, f *applyFlags, args []string) error {
 	if f.parallelism < 1 {
 		return fmt.Errorf("--parallelism %d: want 1 or more orders at once", f.parallelism)
+	}
+	if _, err := f.resubmitAfter.resolve("resubmit-after", "CERTPLAN_RESUBMIT_AFTER", apply.DefaultResubmitAfter); err != nil {
+		return err
 	}
 	if parent == nil {
 		parent = context.Background()
@@ -368,11 +375,19 @@ func (g *globals) execute(soft, abort context.Context, s *run.Session, f *applyF
 		f.wait = left
 	}
 	bar := newProgressBar(g.stderr, barTotal(s.Plan))
+	resubmitAfter, err := f.resubmitAfter.resolve("resubmit-after", "CERTPLAN_RESUBMIT_AFTER", apply.DefaultResubmitAfter)
+	if err != nil {
+		return err
+	}
+	if resubmitAfter == 0 {
+		resubmitAfter = -1 // at once: apply reads 0 as its default
+	}
 	rep, err := s.Execute(soft, abort, run.ExecuteOptions{
-		Parallelism:  f.parallelism,
-		Progress:     func(r apply.Result) { bar.step(func() { printResult(g, r) }) },
-		Wait:         f.wait,
-		WaitInterval: waitInterval(f.wait),
+		ResubmitAfter: resubmitAfter,
+		Parallelism:   f.parallelism,
+		Progress:      func(r apply.Result) { bar.step(func() { printResult(g, r) }) },
+		Wait:          f.wait,
+		WaitInterval:  waitInterval(f.wait),
 		OnWait: func() {
 			fmt.Fprintf(g.stdout, "\nWaiting up to %s for the new orders to be issued...\n", f.wait)
 		},
@@ -415,6 +430,9 @@ func printResult(g *globals, r apply.Result) {
 	switch {
 	case r.Outcome.Failed():
 		fmt.Fprintf(g.stdout, "  ! %s: %s %s: %s\n", termsafe.Text(r.Name), r.Action, r.Outcome, termsafe.Text(r.Error))
+	case r.Outcome == apply.OutcomeClosed:
+		// An interrupted order proven never placed; nothing ordered now.
+		fmt.Fprintf(g.stdout, "  - %s: interrupted order closed: %s\n", termsafe.Text(r.Name), termsafe.Text(r.Error))
 	case r.Action == plan.ActionReissue:
 		// Same order, new certificate: not an order placed (scripts count
 		// "-> order" lines as orders). The status word is CertCentral's.
@@ -430,7 +448,11 @@ func printSummary(g *globals, rep apply.Report) {
 	for _, r := range rep.Results {
 		counts[r.Outcome]++
 	}
-	fmt.Fprintf(g.stdout, "\nApply complete: %d created, %d adopted, %d failed, %d unresolved, %d unknown outcome, %d skipped.\n",
+	closed := ""
+	if n := counts[apply.OutcomeClosed]; n > 0 {
+		closed = fmt.Sprintf(", %d closed", n)
+	}
+	fmt.Fprintf(g.stdout, "\nApply complete: %d created, %d adopted, %d failed, %d unresolved, %d unknown outcome, %d skipped%s.\n",
 		counts[apply.OutcomeCreated], counts[apply.OutcomeAdopted], counts[apply.OutcomeFailed],
-		counts[apply.OutcomeUnresolved], counts[apply.OutcomeUnknown], counts[apply.OutcomeSkipped])
+		counts[apply.OutcomeUnresolved], counts[apply.OutcomeUnknown], counts[apply.OutcomeSkipped], closed)
 }

@@ -33,6 +33,8 @@ type globals struct {
 	start                      time.Time // when the run started, for --timeout
 	// commit is plan's and apply's --commit: the commit planned from.
 	commit string
+	// allowDuplicate: plan and apply --allow-duplicate-order NAME.
+	allowDuplicate []string
 
 	// Built once per run, on first use: one client means one rate limiter
 	// for the API key across refresh, apply and --wait.

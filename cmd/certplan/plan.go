@@ -46,6 +46,7 @@ Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error,
 	fl.BoolVar(&f.refresh, "refresh", true, "ask CertCentral about pending and soon-to-expire orders first")
 	fl.BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 2 when the plan has changes (orders or moves), 0 when none")
 	fl.StringVar(&g.commit, "commit", "", "the commit the manifests are planned from, shown in the plan (default: $GITHUB_SHA, else $CI_COMMIT_SHA)")
+	fl.StringArrayVar(&g.allowDuplicate, "allow-duplicate-order", nil, allowDuplicateUsage)
 	return cmd
 }
 

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/plan"
 	"github.com/certplan/certplan/pkg/run"
 	"github.com/certplan/certplan/pkg/spec"
@@ -37,8 +38,13 @@ func (g *globals) runEnv(b state.Backend) (run.Env, error) {
 		Logger:      log,
 		Version:     certplanVersion(),
 		Note:        g.note,
+
+		AllowDuplicateOrder: g.allowDuplicate,
 	}, nil
 }
+
+// allowDuplicateUsage is the help of --allow-duplicate-order.
+const allowDuplicateUsage = "when the state is new or was lost, order `NAME` even though CertCentral lists a live order of its product with its names (repeatable; see docs/plan-format.md)"
 
 // loadManifests loads and validates, printing diagnostics; invalid manifests exit 3.
 func (g *globals) loadManifests(paths []string) (*spec.Result, error) {
@@ -95,6 +101,8 @@ func (g *globals) runError(ctx context.Context, b state.Backend, err error) erro
 		return withCode(exitLocked, fmt.Errorf("%w\nIf that run is gone for good: certplan force-unlock --state %s", err, b.Describe().Name))
 	case errors.As(err, &re) && re.NoClient:
 		return fmt.Errorf("%w; or plan from the state file alone with --refresh=false", err)
+	case errors.As(err, &re) && certcentral.IsAuthRejected(err):
+		return fmt.Errorf("%w\nCertCentral rejected the credentials: check DIGICERT_API_KEY (and DIGICERT_ACCOUNT_ID for legacy v1); nothing was ordered", err)
 	case errors.As(err, &re) && ctx.Err() == nil:
 		return fmt.Errorf("%w (use --refresh=false to plan from the state file alone)", err)
 	}

@@ -55,22 +55,33 @@ type Options struct {
 	// earlier ones with the same key. Without it a resumed reissue is not
 	// sent.
 	Pending map[string]state.Record
+	// Now is the clock that stamps attempts and ages interrupted intents
+	// (default time.Now).
+	Now func() time.Time
+	// ResubmitAfter is how long after the last attempt of an order whose
+	// outcome is unknown a later run may look the key up and, finding
+	// nothing, submit it again (0: DefaultResubmitAfter; negative: at once).
+	ResubmitAfter time.Duration
 }
 
-// Recovery is the policy for outcome-unknown failures (timeout, reset, 5xx).
+// DefaultResubmitAfter is the minimum age of the last attempt of an order
+// whose outcome is unknown before a look-up that finds nothing is believed
+// and the order is sent again (docs/idempotency.md says why).
+const DefaultResubmitAfter = 10 * time.Minute
+
+// Recovery is the policy for outcome-unknown failures (timeout, reset, 5xx,
+// unreadable 2xx). Such an order is never sent again in the same run: it is
+// looked up once, a moment later, and otherwise left open for a later run
+// (Options.ResubmitAfter).
 type Recovery struct {
-	// Attempts is the number of submissions at most (default 4).
-	Attempts int
-	// Backoff is the wait before the look-up that follows failed attempt n (1-based).
+	// Backoff is the wait before the look-up that follows failed attempt n
+	// (1-based; an order has one attempt per run).
 	Backoff func(n int) time.Duration
 	// Sleep waits or returns ctx's error; default a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 func (r Recovery) withDefaults() Recovery {
-	if r.Attempts <= 0 {
-		r.Attempts = 4
-	}
 	if r.Backoff == nil {
 		r.Backoff = func(n int) time.Duration { return time.Duration(n) * 500 * time.Millisecond }
 	}

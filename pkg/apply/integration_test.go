@@ -25,6 +25,10 @@ type rig struct {
 	client    *certcentral.Client
 	statePath string
 	certs     []*spec.Certificate
+	// now is the clock of the state and of apply (nil: the wall clock);
+	// resubmitAfter is apply's (0: the default).
+	now           func() time.Time
+	resubmitAfter time.Duration
 }
 
 func newRig(t testing.TB, opts simulator.Options, clientLimits []certcentral.Limit, n int) *rig {
@@ -70,11 +74,16 @@ func newRig(t testing.TB, opts simulator.Options, clientLimits []certcentral.Lim
 func (r *rig) applyOnce(t testing.TB, parallelism int) (apply.Report, bool) {
 	t.Helper()
 	b := state.NewFileBackend(r.statePath)
+	b.Now = r.now
 	l, err := b.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := plan.Build(plan.Input{Certificates: r.certs, State: l.State, Pending: l.Pending, Now: time.Now()})
+	now := time.Now
+	if r.now != nil {
+		now = r.now
+	}
+	p := plan.Build(plan.Input{Certificates: r.certs, State: l.State, Pending: l.Pending, Now: now()})
 	if !p.HasChanges() {
 		return apply.Report{}, false
 	}
@@ -83,8 +92,8 @@ func (r *rig) applyOnce(t testing.TB, parallelism int) (apply.Report, bool) {
 		t.Fatal(err)
 	}
 	rep := apply.Run(context.Background(), p, apply.Options{
-		API: r.client, Journal: j, Parallelism: parallelism,
-		Recovery: apply.Recovery{Attempts: 4, Backoff: func(int) time.Duration { return 5 * time.Millisecond }},
+		API: r.client, Journal: j, Parallelism: parallelism, Pending: l.Pending, Now: now, ResubmitAfter: r.resubmitAfter,
+		Recovery: apply.Recovery{Backoff: func(int) time.Duration { return 5 * time.Millisecond }},
 	})
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
@@ -147,11 +156,17 @@ func TestFaultMatrix(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/unique=%v", name, unique), func(t *testing.T) {
 				t.Parallel()
 				r := newRig(t, simulator.Options{Limits: []simulator.Limit{}, UniqueAlternativeIDs: unique, Faults: f}, []certcentral.Limit{}, 12)
+				// An order whose outcome is unknown is sent again only by a
+				// run at least apply.DefaultResubmitAfter later: each round
+				// is one that much later.
+				clock := &testClock{t: time.Now()}
+				r.now = clock.Now
 				rounds := 0
 				for ; rounds < 10; rounds++ {
 					if _, changed := r.applyOnce(t, 4); !changed {
 						break
 					}
+					clock.Add(apply.DefaultResubmitAfter + time.Minute)
 				}
 				if rounds == 10 {
 					t.Fatal("apply did not converge in 10 runs")

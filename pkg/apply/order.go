@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/certplan/certplan/pkg/certcentral"
 	"github.com/certplan/certplan/pkg/plan"
@@ -55,6 +56,9 @@ func (r *runner) place(ch plan.Change) Result {
 		RenewalOf:          ch.RenewalOfOrderID,
 		Request:            ch.Request,
 	}
+	if ch.Resuming && !ch.Product.IsLegacy() {
+		return r.resume(ctx, ch, intent, res)
+	}
 	if err := r.opts.Journal.Append(intent); err != nil {
 		// Nothing was sent: without a journaled intent we never submit.
 		return r.fail(res, fmt.Errorf("journal intent: %w", err))
@@ -67,69 +71,186 @@ func (r *runner) place(ch plan.Change) Result {
 	if facts, err := r.lookup(ctx, ch.AlternativeOrderID); err == nil {
 		return r.record(res, intent, facts, OutcomeAdopted)
 	} else if !errors.Is(err, errNoOrder) {
-		return r.unresolved(res, fmt.Errorf("look up alternative_order_id %s: %w", ch.AlternativeOrderID, err))
+		// Nothing was sent for this intent: close it. Left open, the next
+		// run would take it for an attempt that may have reached
+		// CertCentral, wait ResubmitAfter for nothing, and resume a body
+		// the manifest may no longer want; closed, the next run plans
+		// afresh and looks the key up first.
+		return r.nothingCreated(res, intent, fmt.Errorf("look up alternative_order_id %s: %w; nothing was sent", ch.AlternativeOrderID, err))
 	}
+	return r.submit(ctx, ch, intent, res)
+}
 
+// resume completes an interrupted order: an earlier run journaled its
+// intent and may have sent it, the look-up perhaps not showing it yet. The
+// intent is still open in the journal, so nothing is journaled before it is
+// known that the order will be sent: a run that does not send must not make
+// the earlier attempt look younger than it is.
+//
+//  1. Look the key up; an order found is adopted.
+//  2. Finding none is believed only once the last attempt is older than
+//     ResubmitAfter (CertCentral's look-up may lag its commit, and a request
+//     a gateway gave up on may still be committing): a younger one stays
+//     open, unsent, and the result says from when a run decides.
+//  3. Then the intent is journaled again (a new attempt) and submitted once.
+func (r *runner) resume(ctx context.Context, ch plan.Change, intent state.Record, res Result) Result {
+	key := ch.AlternativeOrderID
+	if facts, err := r.lookup(ctx, key); err == nil {
+		return r.record(res, intent, facts, OutcomeAdopted)
+	} else if !errors.Is(err, errNoOrder) {
+		return r.unresolved(res, fmt.Errorf("look up alternative_order_id %s: %w", key, err))
+	}
+	first, ok := r.opts.Pending[ch.Name]
+	if !ok || first.Type != state.RecordIntent || first.AlternativeOrderID != key {
+		// Without the journaled intent the earlier attempt's time is unknown.
+		return r.unresolved(res, errors.New("resuming an order needs its interrupted journal intent, which this run was not given; nothing was sent"))
+	}
+	last := lastAttempt(first)
+	if decide := last.Add(r.resubmitAfter()); r.now().Before(decide) {
+		then := "looks it up and decides"
+		if ch.Replacement != nil {
+			then = "looks it up and, finding nothing, closes it and applies the manifest as it is now"
+		}
+		return r.unresolved(res, fmt.Errorf("an earlier attempt (%s) may have created the order, and the look-up of alternative_order_id %s may not show it yet; "+
+			"not sent again before %s: the first apply from then on %s",
+			last.UTC().Format(time.RFC3339), key, decide.UTC().Format(time.RFC3339), then))
+	}
+	if ch.Replacement != nil {
+		return r.replace(ch, intent, res, last)
+	}
+	if err := r.opts.Journal.Append(intent); err != nil {
+		return r.unresolved(res, fmt.Errorf("journal intent: %w", err))
+	}
+	return r.submit(ctx, ch, intent, res)
+}
+
+// replace ends an interrupted order whose manifest changed since, once a
+// look-up old enough to be believed found nothing: the order was never
+// placed. Its intent is closed (a nothing_created failure saying why) and
+// the manifest as it is now (ch.Replacement) is applied in its place, so
+// that an obsolete body is never ordered and then renewed: one order for
+// one wanted certificate.
+func (r *runner) replace(ch plan.Change, intent state.Record, res Result, last time.Time) Result {
+	rep := *ch.Replacement
+	why := fmt.Sprintf("the manifest changed since the interrupted %s, and the look-up of alternative_order_id %s, %s after its last attempt, found no order: "+
+		"it was never placed, so its intent is closed and the manifest as it is now is applied instead",
+		ch.Action, ch.AlternativeOrderID, r.now().Sub(last).Round(time.Second))
+	fail := intent
+	fail.Type = state.RecordFailure
+	fail.NothingCreated = true
+	fail.Error = why
+	fail.Request = nil
+	if err := r.opts.Journal.Append(fail); err != nil {
+		return r.unresolved(res, fmt.Errorf("closing the interrupted order: journal: %w", err))
+	}
+	r.opts.Logger.Info().Str("name", ch.Name).Str("alternative_order_id", ch.AlternativeOrderID).Msg(why)
+	if rep.Replacement != nil || rep.Resuming || !rep.Applies() {
+		// Closed; the manifest as it is now orders nothing (or is blocked:
+		// the next plan says why).
+		res.Outcome = OutcomeClosed
+		res.Action = rep.Action
+		res.Error = why
+		if rep.Status != "" {
+			res.Error += "; now: " + rep.Status
+		}
+		return res
+	}
+	out := r.place(rep)
+	out.Error = scrub(rep.Request, out.Error)
+	return out
+}
+
+// lastAttempt is when an interrupted intent's order may last have been sent:
+// the end of its last attempt whose outcome is unknown, else (a killed run)
+// the intent itself, which precedes its only submission by one look-up.
+func lastAttempt(in state.Record) time.Time {
+	t := in.Time
+	if in.LastAttempt != nil && in.LastAttempt.After(t) {
+		t = *in.LastAttempt
+	}
+	return t
+}
+
+func (r *runner) now() time.Time {
+	if r.opts.Now != nil {
+		return r.opts.Now()
+	}
+	return time.Now()
+}
+
+// resubmitAfter is the minimum age of an unknown outcome before a look-up
+// that finds nothing is believed.
+func (r *runner) resubmitAfter() time.Duration {
+	switch d := r.opts.ResubmitAfter; {
+	case d == 0:
+		return DefaultResubmitAfter
+	case d < 0:
+		return 0
+	default:
+		return d
+	}
+}
+
+// submit sends a journaled intent, once. After a failure that may have
+// reached CertCentral it looks the key up once, a moment later (a response
+// lost after the commit usually shows at once), and otherwise leaves the
+// intent open: it is never sent again in the same run.
+func (r *runner) submit(ctx context.Context, ch plan.Change, intent state.Record, res Result) Result {
 	body, err := certcentral.BuildOrderBody(ch.Product, ch.Request, ch.AlternativeOrderID, ch.RenewalOfOrderID)
 	if err != nil {
 		return r.nothingCreated(res, intent, fmt.Errorf("build request: %w", err))
 	}
-
-	// 2. Submit; after any failure that may have reached the server, look up
-	//    again before submitting again.
-	rec := r.opts.Recovery
-	// An earlier attempt may have created the order: in this run after an
-	// ambiguous failure, and always when resuming an interrupted apply.
-	ambiguous := ch.Resuming
-	for attempt := 1; ; attempt++ {
-		resp, err := r.opts.API.PlaceOrder(ctx, ch.Product, body)
-		if err == nil {
-			facts := factsFromPlacement(ch.AlternativeOrderID, ch.RenewalOfOrderID, resp)
-			facts.DCV = placedDCV(ch.Request, resp.DCVRandomValue)
-			return r.record(res, intent, facts, OutcomeCreated)
-		}
-		if certcentral.IsDuplicateAlternativeID(err) {
-			// The account requires unique ids and one exists: it is ours.
-			facts, lerr := r.lookup(ctx, ch.AlternativeOrderID)
-			if lerr == nil {
-				return r.record(res, intent, facts, OutcomeAdopted)
-			}
-			// CertCentral says an order with this key exists, yet the look-up
-			// does not show it (yet): keep the intent open for the next run.
-			return r.unresolved(res, fmt.Errorf("CertCentral says the order exists (%v) but the look-up did not find it: %w", err, lerr))
-		}
-		if certcentral.NothingCreated(err) {
-			if ambiguous {
-				// This attempt created nothing, but an earlier one may have:
-				// keep the intent open so the next run looks it up again.
-				return r.unresolved(res, fmt.Errorf("an earlier attempt's outcome is unknown and the retry failed: %w", err))
-			}
-			return r.nothingCreated(res, intent, err)
-		}
-		ambiguous = true
-		r.opts.Logger.Warn().Str("name", ch.Name).Int("attempt", attempt).Str("error", scrub(ch.Request, err.Error())).
-			Msg("order submission outcome unknown; looking the key up before any retry")
-		if certcentral.IsTimeout(err) {
-			// A request that timed out may still be committing inside
-			// CertCentral, where a look-up cannot see it yet. Never re-submit
-			// in this run: the next run looks the key up minutes later.
-			return r.unresolved(res, fmt.Errorf("submission timed out; not re-submitted in this run: %w", err))
-		}
-		if attempt >= rec.Attempts {
-			return r.unresolved(res, fmt.Errorf("submission outcome unknown after %d attempts: %w", attempt, err))
-		}
-		if serr := rec.Sleep(ctx, rec.Backoff(attempt)); serr != nil {
-			return r.unresolved(res, fmt.Errorf("interrupted while recovering: %w", err))
-		}
-		facts, lerr := r.lookup(ctx, ch.AlternativeOrderID)
-		switch {
-		case lerr == nil:
-			return r.record(res, intent, facts, OutcomeAdopted)
-		case !errors.Is(lerr, errNoOrder):
-			return r.unresolved(res, fmt.Errorf("submission outcome unknown (%v) and look-up failed: %w", err, lerr))
-		}
-		// Provably not there: safe to submit again with the same key.
+	resp, err := r.opts.API.PlaceOrder(ctx, ch.Product, body)
+	if err == nil {
+		facts := factsFromPlacement(ch.AlternativeOrderID, ch.RenewalOfOrderID, resp)
+		facts.DCV = placedDCV(ch.Request, resp.DCVRandomValue)
+		return r.record(res, intent, facts, OutcomeCreated)
 	}
+	if certcentral.IsDuplicateAlternativeID(err) {
+		// The account requires unique ids and one exists: it is ours.
+		facts, lerr := r.lookup(ctx, ch.AlternativeOrderID)
+		if lerr == nil {
+			return r.record(res, intent, facts, OutcomeAdopted)
+		}
+		// CertCentral says an order with this key exists, yet the look-up
+		// does not show it (yet): keep the intent open for the next run.
+		return r.unresolved(res, fmt.Errorf("CertCentral says the order exists (%v) but the look-up did not find it: %w", err, lerr))
+	}
+	if certcentral.NothingCreated(err) {
+		if ch.Resuming {
+			// This attempt created nothing, but an earlier one may have:
+			// keep the intent open so the next run looks it up again.
+			return r.unresolved(res, fmt.Errorf("an earlier attempt's outcome is unknown and this one failed: %w", err))
+		}
+		return r.nothingCreated(res, intent, err)
+	}
+	r.opts.Logger.Warn().Str("name", ch.Name).Str("error", scrub(ch.Request, err.Error())).
+		Msg("order submission outcome unknown; it is not sent again in this run")
+	rec := r.opts.Recovery
+	if serr := rec.Sleep(ctx, rec.Backoff(1)); serr == nil {
+		if facts, lerr := r.lookup(ctx, ch.AlternativeOrderID); lerr == nil {
+			return r.record(res, intent, facts, OutcomeAdopted)
+		}
+	}
+	return r.outcomeUnknown(res, intent, err)
+}
+
+// outcomeUnknown leaves an intent open after a submission whose outcome is
+// unknown, journaling when the attempt ended (the failure record's
+// last_attempt): a later run believes a look-up that finds nothing only
+// ResubmitAfter after it.
+func (r *runner) outcomeUnknown(res Result, intent state.Record, cause error) Result {
+	at := r.now().UTC()
+	fail := intent
+	fail.Type = state.RecordFailure
+	fail.Error = scrub(intent.Request, cause.Error())
+	fail.Request = nil
+	fail.LastAttempt = &at
+	decide := at.Add(r.resubmitAfter()).Format(time.RFC3339)
+	if err := r.opts.Journal.Append(fail); err != nil {
+		return r.unresolved(res, fmt.Errorf("submission outcome unknown (%v), not sent again in this run; journaling its time failed: %w", cause, err))
+	}
+	return r.unresolved(res, fmt.Errorf("submission outcome unknown, not sent again in this run; the first apply from %s looks the key up and decides: %w", decide, cause))
 }
 
 // journalAction is the journal's record kind for a planned action: the one

@@ -34,6 +34,10 @@ const (
 	OutcomeUnknown Outcome = "unknown outcome"
 	// OutcomeSkipped: not started because the run was interrupted.
 	OutcomeSkipped Outcome = "skipped"
+	// OutcomeClosed: an interrupted order whose manifest changed since was
+	// proven never placed; its intent was closed, and the manifest as it is
+	// now orders nothing (a no-op, or blocked: the next plan says why).
+	OutcomeClosed Outcome = "closed"
 )
 
 // Failed reports whether the outcome makes the run exit non-zero.

@@ -14,7 +14,7 @@ import (
 )
 
 // noSleep recovers without waiting: the simulator commits at once.
-var noSleep = apply.Recovery{Attempts: 4, Backoff: func(int) time.Duration { return 0 },
+var noSleep = apply.Recovery{Backoff: func(int) time.Duration { return 0 },
 	Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}
 
 // rotateKeys gives every other certificate of the rig another CSR (a key

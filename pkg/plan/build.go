@@ -46,6 +46,9 @@ func Build(in Input) *Plan {
 	if pl.dcvReuse == nil {
 		pl.dcvReuse = lifecycle.DefaultDCVReuse()
 	}
+	if in.Unrecorded {
+		pl.guard = newGuard(in, certs, st)
+	}
 	if len(in.Facts) > 0 {
 		pl.known = knownOrderIDs(st)
 	}
@@ -142,13 +145,14 @@ type planner struct {
 	caps  lifecycle.Caps // never nil
 	// dcvReuse is the DCV reuse table (never nil).
 	dcvReuse lifecycle.Caps
+	guard    *guard // the first-order guard; nil in a healthy state
 }
 
 // plan decides one certificate by the rule list (rules.go) and derives its
 // change from the decision.
 func (pl planner) plan(c *spec.Certificate, cur *state.Certificate, pending *state.Record) (Change, []Drift) {
 	g, drift := pl.given(c, cur, pending)
-	ch := change(g, planRules.decide(g))
+	ch := pl.withReplacement(change(g, planRules.decide(g)), c, cur)
 	pl.attachDCV(g, &ch)
 	return ch, drift
 }
@@ -165,6 +169,7 @@ func (pl planner) given(c *spec.Certificate, cur *state.Certificate, pending *st
 		now:           pl.now,
 		caps:          pl.caps,
 		dcvReuse:      pl.dcvReuse,
+		guard:         pl.guard,
 	}
 	if g.caps == nil {
 		g.caps = lifecycle.DefaultCaps()
@@ -216,6 +221,7 @@ func change(g given, d decision) Change {
 		SpecDigest:    g.specDigest,
 		RequestDigest: g.requestDigest,
 	}
+	ch.LiveOrderCheck = liveOrderCheck(g, d)
 	if d.resume != nil {
 		ch = resumedChange(ch, g, d.resume)
 		ch.Billing, ch.NextCertificate = costOf(g, d, &ch)

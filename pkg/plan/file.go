@@ -25,6 +25,11 @@ func RenderJSON(w io.Writer, p *Plan) error {
 	for i, c := range p.Changes {
 		c.Request = nil
 		c.SecretRefs = nil
+		if c.Replacement != nil {
+			rep := *c.Replacement
+			rep.Request, rep.SecretRefs = nil, nil
+			c.Replacement = &rep
+		}
 		out.Changes[i] = c
 	}
 	b, err := encodeJSON(&out)
@@ -92,17 +97,33 @@ func decodePlan(path string, b []byte) (*Plan, error) {
 	}
 	for i := range p.Changes {
 		c := &p.Changes[i]
-		if len(c.SecretRefs) == 0 {
-			continue
+		if err := injectSecrets(c); err != nil {
+			return nil, fmt.Errorf("read plan file %s: %w", path, err)
 		}
-		if c.Request == nil {
-			return nil, fmt.Errorf("read plan file %s: change %q has secret_refs but no request", path, c.Name)
-		}
-		if err := spec.InjectSecrets(c.Request, c.SecretRefs); err != nil {
-			return nil, fmt.Errorf("read plan file %s: change %q: %w", path, c.Name, err)
+		if c.Replacement != nil {
+			if c.Replacement.Replacement != nil {
+				return nil, fmt.Errorf("read plan file %s: change %q: a replacement carries another", path, c.Name)
+			}
+			if err := injectSecrets(c.Replacement); err != nil {
+				return nil, fmt.Errorf("read plan file %s: the replacement of %w", path, err)
+			}
 		}
 	}
 	return &p, nil
+}
+
+// injectSecrets restores a change's secrets from its secret references.
+func injectSecrets(c *Change) error {
+	if len(c.SecretRefs) == 0 {
+		return nil
+	}
+	if c.Request == nil {
+		return fmt.Errorf("change %q has secret_refs but no request", c.Name)
+	}
+	if err := spec.InjectSecrets(c.Request, c.SecretRefs); err != nil {
+		return fmt.Errorf("change %q: %w", c.Name, err)
+	}
+	return nil
 }
 
 func encodeJSON(v any) ([]byte, error) {

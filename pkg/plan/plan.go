@@ -56,6 +56,17 @@ type Input struct {
 	// loaded manifest declares are then counted as not planned, never
 	// reported as orphans (their manifests may well exist).
 	Partial bool
+
+	// Unrecorded says the state is new or was lost (run.StateNewOrLost):
+	// the first order of every certificate it does not know is checked
+	// against CertCentral's live orders (guard.go). LiveOrders are those
+	// orders (ListLive) when LiveListed; without a listing the check is
+	// left to apply. AllowDuplicateOrder names certificates that may be
+	// ordered anyway.
+	Unrecorded          bool
+	LiveOrders          []LiveOrder
+	LiveListed          bool
+	AllowDuplicateOrder map[string]bool
 }
 
 // Plan is the result of planning.
@@ -169,6 +180,18 @@ type Change struct {
 	// awaits validation, the validations that lapse before the next
 	// certificate (see dcv.go).
 	DCV *DCV `json:"dcv,omitempty"`
+	// Replacement is set on a resumed create or renew whose manifest changed
+	// since the interrupted apply: the change the manifest as it is now
+	// gets, which apply makes instead of resuming when the look-up proves
+	// that the interrupted order was never placed (resume or replace, see
+	// docs/plan-format.md). Never nested further.
+	Replacement *Change `json:"replacement,omitempty"`
+	// LiveOrderCheck says how the first order of a certificate the state
+	// does not know was checked against CertCentral's live orders while the
+	// state is new or lost: "clear", "unchecked" (apply lists before it
+	// orders) or "allowed" (--allow-duplicate-order); "" when no check is
+	// needed (guard.go).
+	LiveOrderCheck string `json:"live_order_check,omitempty"`
 }
 
 // BillingKind is how a change is paid for.

@@ -60,6 +60,7 @@ const (
 	ReasonInterruptedWithoutSecret  ReasonCode = "interrupted_without_secret"      // the journaled body needs a secret the manifest dropped
 	ReasonNotReviewed               ReasonCode = "not_reviewed"                    // apply --reviewed: the reviewed plan did not show this order
 	ReasonHeldBack                  ReasonCode = "held_back"                       // apply --only: this run does not place this action
+	ReasonLiveOrderExists           ReasonCode = "live_order_exists"               // the state is new or lost and CertCentral lists a live order with the product and names
 )
 
 // Reason is one cause of a change: a stable code and the sentence shown to people.

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"slices"
 	"time"
 
 	"github.com/certplan/certplan/pkg/spec"
@@ -68,6 +69,12 @@ func resumptionOf(g given) (r resumption, problem *resumeProblem) {
 		}
 	}
 	r.reasons = []Reason{reason(ReasonResuming, "resuming an interrupted apply (intent journaled at %s)", rec.Time.UTC().Format(time.RFC3339))}
+	if rec.LastAttempt != nil {
+		// Apply believes a look-up that finds nothing only
+		// --resubmit-after (10 minutes by default) after this.
+		r.reasons[0].Message += sprintf("; its last attempt, at %s, ended with an unknown outcome: apply adopts the order if the look-up shows it, "+
+			"and sends it again only once that attempt is --resubmit-after old", rec.LastAttempt.UTC().Format(time.RFC3339))
+	}
 	if rec.SpecDigest == "" || (rec.SpecDigest == g.specDigest && r.product == c.Product) {
 		return r, nil
 	}
@@ -86,8 +93,48 @@ func resumptionOf(g given) (r resumption, problem *resumeProblem) {
 	}
 	r.body = body
 	r.specDigest = rec.SpecDigest
-	r.reasons = append(r.reasons, reason(ReasonResumingChangedManifest, "the manifest changed since; the interrupted order is completed as journaled and the change is planned after it"))
+	r.reasons = append(r.reasons, reason(ReasonResumingChangedManifest, "%s", changedManifestNote))
 	return r, nil
+}
+
+// changedManifestNote says what apply does with an interrupted order whose
+// manifest changed since (resume or replace); replacementNote appends what
+// the manifest as it is now gets.
+const changedManifestNote = "the manifest changed since: apply looks the interrupted order up first; if it exists it is adopted (as journaled) and the change is planned after it; " +
+	"if a look-up made at least --resubmit-after after its last attempt finds nothing, the interrupted order was never placed: its intent is closed and the manifest as it is now is applied instead"
+
+// replacementNote describes the replacement of a resumed change.
+func replacementNote(rep *Change) string {
+	switch {
+	case rep.Blocked:
+		return " (which is blocked: " + rep.Status + ")"
+	case rep.Action == ActionCreate:
+		return " (create, alternative_order_id " + rep.AlternativeOrderID + ")"
+	case rep.Action == ActionRenew:
+		return sprintf(" (renew order %d, alternative_order_id %s)", rep.RenewalOfOrderID, rep.AlternativeOrderID)
+	case rep.Action == ActionReissue:
+		return sprintf(" (reissue on order %d)", rep.OrderID)
+	}
+	return " (which orders nothing: " + rep.Status + ")"
+}
+
+// withReplacement gives a resumed create or renew whose manifest changed
+// since the change the manifest as it is now gets, planned as if nothing
+// had been interrupted.
+func (pl planner) withReplacement(ch Change, c *spec.Certificate, cur *state.Certificate) Change {
+	if !ch.Resuming || ch.Blocked || (ch.Action != ActionCreate && ch.Action != ActionRenew) {
+		return ch
+	}
+	i := slices.IndexFunc(ch.Reasons, func(r Reason) bool { return r.Code == ReasonResumingChangedManifest })
+	if i < 0 {
+		return ch
+	}
+	g, _ := pl.given(c, cur, nil)
+	rep := change(g, planRules.decide(g))
+	ch.Replacement = &rep
+	ch.Reasons = slices.Clone(ch.Reasons)
+	ch.Reasons[i].Message += replacementNote(&rep)
+	return ch
 }
 
 // resumedChange completes ch for a decision that resumes r. A blocked one

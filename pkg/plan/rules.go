@@ -17,6 +17,8 @@ import (
 //	resume               an interrupted apply that can be resumed: its action again, same key
 //	blocked              nothing is ordered until a person acts
 //	state behind         certplan renewed the current order from a newer state (main): no-op
+//	first order guard    not in a state that is new or lost, and CertCentral lists a live
+//	                     order of the product with its names: blocked (guard.go)
 //	new certificate      not in the state: create
 //	replace dead         the current order was rejected, canceled or revoked: create
 //	wait in flight       the current order awaits approval, validation or issuance: no-op
@@ -58,6 +60,9 @@ type given struct {
 	caps lifecycle.Caps
 	// dcvReuse is the DCV reuse table by date (nil: the default).
 	dcvReuse lifecycle.Caps
+	// guard is the first-order guard while the state is new or lost, else
+	// nil (guard.go).
+	guard *guard
 }
 
 // interruption is a journaled intent that never got an outcome.
@@ -120,6 +125,7 @@ var planRules = chain{
 		{"resume", resumeInterrupted},
 		{"blocked", blockedUntilResolved},
 		{"state behind", stateBehind},
+		{"first order guard", firstOrderGuard},
 		{"new certificate", newCertificate},
 		{"replace dead", replaceDead},
 		{"wait in flight", waitInFlight},

@@ -19,6 +19,7 @@ type situation struct {
 	edit   func(c *spec.Certificate)                                  // applied after state is made
 	intent func(t *testing.T, c *spec.Certificate) *state.Record      // an interrupted apply
 	facts  map[int64]state.OrderFacts
+	guard  *guard // the state is new or lost (nil: healthy)
 }
 
 // given prepares the situation as Build does, on a copy of the manifest
@@ -40,7 +41,7 @@ func (s situation) given(t *testing.T) given {
 		s.edit(c)
 	}
 	st := &state.State{Certificates: map[string]*state.Certificate{c.Name: cur}}
-	pl := planner{now: testNow, facts: s.facts, known: knownOrderIDs(st)}
+	pl := planner{now: testNow, facts: s.facts, known: knownOrderIDs(st), guard: s.guard}
 	g, _ := pl.given(c, cur, rec)
 	return g
 }
@@ -151,6 +152,11 @@ func ownRenewal(c *spec.Certificate, id, by int64, edit func(*state.OrderFacts))
 	}
 }
 
+// liveGuard is the guard of a lost state whose listing found live.
+func liveGuard(live ...LiveOrder) *guard {
+	return &guard{listed: true, live: live, accounted: AccountedFor(nil, nil)}
+}
+
 // ruleTables has a table per rule of planRules, by name.
 var ruleTables = map[string][]ruleCase{
 	"resume": {
@@ -216,6 +222,39 @@ var ruleTables = map[string][]ruleCase{
 		{name: "a console renewal has no key", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2026-12-01"),
 			facts: ownRenewal(tlsCert("a"), 9, 700, func(f *state.OrderFacts) { f.AlternativeOrderID = "" })}, passes: true},
 		{name: "not renewed", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2026-12-01")}, passes: true},
+	},
+	"first order guard": {
+		{name: "healthy state", situation: situation{cert: tlsCert("a")}, passes: true},
+		{name: "state lost, a live order with the names", situation: situation{cert: tlsCert("a"), guard: liveGuard(
+			LiveOrder{OrderID: 41, Product: string(spec.SecureSiteFlex), Status: "issued", CommonName: "A.example.com"})},
+			action: ActionNoOp, blocked: true, codes: []ReasonCode{ReasonLiveOrderExists}},
+		{name: "state lost, only another product's order", situation: situation{cert: tlsCert("a"), guard: liveGuard(
+			LiveOrder{OrderID: 41, Product: "private_ssl_plus", Status: "issued", CommonName: "a.example.com"})}, passes: true},
+		{name: "state lost, the order apply adopts by key", situation: situation{cert: tlsCert("a"), guard: func() *guard {
+			g := liveGuard(LiveOrder{OrderID: 41, Product: string(spec.SecureSiteFlex), Status: "issued", CommonName: "a.example.com", AlternativeOrderID: "cpmine"})
+			g.accounted.Keys["cpmine"] = true
+			return g
+		}()}, passes: true},
+		{name: "state lost, renewed order and its renewal: the renewal", situation: situation{cert: tlsCert("a"), guard: liveGuard(
+			LiveOrder{OrderID: 41, Product: string(spec.SecureSiteFlex), Status: "issued", CommonName: "a.example.com", RenewedOrderID: 42},
+			LiveOrder{OrderID: 42, Product: string(spec.SecureSiteFlex), Status: "pending", CommonName: "other.example.com", DNSNames: []string{"a.example.com"}})},
+			passes: true},
+		{name: "legacy, state lost: any product, by names", situation: situation{cert: legacyCert("a"), guard: liveGuard(
+			LiveOrder{OrderID: 41, Product: "ssl_plus", Status: "issued", CommonName: "a.example.com"})},
+			action: ActionNoOp, blocked: true, codes: []ReasonCode{ReasonLiveOrderExists}},
+		{name: "state lost, an order the state tracks for another certificate", situation: situation{cert: tlsCert("a"), guard: func() *guard {
+			g := liveGuard(LiveOrder{OrderID: 41, Product: string(spec.SecureSiteFlex), Status: "issued", CommonName: "a.example.com"})
+			g.accounted.OrderIDs[41] = true
+			return g
+		}()}, passes: true},
+		{name: "state lost, duplicate allowed", situation: situation{cert: tlsCert("a"), guard: func() *guard {
+			g := liveGuard(LiveOrder{OrderID: 41, Product: string(spec.SecureSiteFlex), Status: "issued", CommonName: "a.example.com"})
+			g.allowed = map[string]bool{"a": true}
+			return g
+		}()}, passes: true},
+		{name: "state lost, not listed (apply checks)", situation: situation{cert: tlsCert("a"), guard: &guard{}}, passes: true},
+		{name: "in state", situation: situation{cert: tlsCert("a"), state: issuedTill(9, "2027-10-10"), guard: liveGuard(
+			LiveOrder{OrderID: 41, Product: string(spec.SecureSiteFlex), Status: "issued", CommonName: "a.example.com"})}, passes: true},
 	},
 	"new certificate": {
 		{name: "not in state", situation: situation{cert: tlsCert("a")}, action: ActionCreate, codes: []ReasonCode{ReasonNewCertificate}},
@@ -468,7 +507,7 @@ func TestRuleOrder(t *testing.T) {
 	for _, r := range allRules() {
 		names = append(names, r.name)
 	}
-	want := []string{"resume", "blocked", "state behind", "new certificate", "replace dead", "wait in flight", "renew", "destructive reissue", "reissue", "up to date", "unhandled status"}
+	want := []string{"resume", "blocked", "state behind", "first order guard", "new certificate", "replace dead", "wait in flight", "renew", "destructive reissue", "reissue", "up to date", "unhandled status"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("rule order (-want +got):\n%s", diff)
 	}

@@ -49,6 +49,10 @@ type Env struct {
 	// Partial says the manifests are some of the project's only: the
 	// plan then calls no certificate orphaned (plan.Input.Partial).
 	Partial bool
+	// AllowDuplicateOrder names certificates that may be ordered although
+	// the state is new or lost and CertCentral lists a live order with their
+	// product and names (`--allow-duplicate-order NAME`).
+	AllowDuplicateOrder []string
 }
 
 func (e Env) note(kind, msg string) {
@@ -95,8 +99,34 @@ type Session struct {
 	Loaded *state.Loaded
 	// Facts are the refreshed orders by id; empty without refresh.
 	Facts map[int64]state.OrderFacts
+	// Live are the live orders refresh listed for the first-order guard
+	// (the state is new or lost: StateNewOrLost), when LiveListed.
+	Live       []plan.LiveOrder
+	LiveListed bool
 	// Plan is set by Build or by OpenPlanFile.
 	Plan *plan.Plan
+}
+
+// StateNewOrLost says the state cannot be trusted to know every order of
+// the manifests' certificates, so that the first order of a certificate it
+// does not know is checked against CertCentral's live orders (the
+// first-order guard, pkg/plan/guard.go): no snapshot is stored (a new
+// project, a deleted state file, a backup without its state, a first apply
+// interrupted before its first commit), or the snapshot tracks no
+// certificate, or only imported ones (orders certplan did not place, as
+// while recovering from a loss). Any certificate certplan ordered or
+// adopted makes the state healthy: a certificate it does not know is then
+// simply new, and costs no extra call.
+func StateNewOrLost(l *state.Loaded) bool {
+	if l == nil || l.State == nil || !l.Base.Stored {
+		return true
+	}
+	for _, c := range l.State.Certificates {
+		if c != nil && c.Action != state.ActionImport {
+			return false
+		}
+	}
+	return true
 }
 
 // Lock takes the state's lock for operation, waiting up to env.LockTimeout,
@@ -169,6 +199,9 @@ func (e *RefreshError) Unwrap() error { return e.Err }
 // needed.
 func (s *Session) Refresh(ctx context.Context, certs []*spec.Certificate) error {
 	st := s.Loaded.State
+	if err := s.listLive(ctx, certs); err != nil {
+		return err
+	}
 	if len(st.Certificates) == 0 {
 		return nil
 	}
@@ -197,6 +230,44 @@ func (s *Session) Refresh(ctx context.Context, certs []*spec.Certificate) error 
 	return nil
 }
 
+// listLive lists the live orders of the products of the certificates a new
+// or lost state does not know (the first-order guard). Without a client
+// (no API key: a plan of a new project) it lists nothing, and apply lists
+// before it orders.
+func (s *Session) listLive(ctx context.Context, certs []*spec.Certificate) error {
+	products := unknownProducts(s.Loaded, certs)
+	if len(products) == 0 {
+		return nil
+	}
+	c, err := s.env.Client()
+	if err != nil {
+		s.env.Logger.Info().Err(err).Msg("the state is new or was lost, and without a client certplan cannot look for live orders of its new certificates now; apply looks before it orders")
+		return nil
+	}
+	live, calls, err := plan.ListLive(ctx, c, products)
+	if err != nil {
+		return &RefreshError{Err: fmt.Errorf("the state is new or was lost, so certplan looks for live orders of the certificates it does not know before their first order: %w", err)}
+	}
+	s.env.Logger.Info().Int("calls", calls).Int("live_orders", len(live)).Msg("listed live orders (the state is new or was lost)")
+	s.Live, s.LiveListed = live, true
+	return nil
+}
+
+// unknownProducts are the products of the certificates a new or lost state
+// does not know; none when the state is healthy.
+func unknownProducts(l *state.Loaded, certs []*spec.Certificate) []spec.Product {
+	if !StateNewOrLost(l) {
+		return nil
+	}
+	var out []spec.Product
+	for _, c := range certs {
+		if c != nil && l.State.Certificates[c.Name] == nil {
+			out = append(out, c.Product)
+		}
+	}
+	return out
+}
+
 // Build plans the manifests against the loaded state and the refreshed facts.
 func (s *Session) Build(manifests *spec.Result) *plan.Plan {
 	info := s.env.Backend.Describe()
@@ -212,6 +283,11 @@ func (s *Session) Build(manifests *spec.Result) *plan.Plan {
 		Backend:         &info,
 		Commit:          s.env.Commit,
 		Partial:         s.env.Partial,
+
+		Unrecorded:          StateNewOrLost(s.Loaded),
+		LiveOrders:          s.Live,
+		LiveListed:          s.LiveListed,
+		AllowDuplicateOrder: nameSet(s.env.AllowDuplicateOrder),
 	})
 	if !s.Loaded.Exists {
 		// No state yet: its lineage is not fixed until the first save, so a
@@ -309,6 +385,14 @@ type ExecuteOptions struct {
 	// each round, an order awaiting it has its records looked up with
 	// DCVLookup and, once all are visible, CertCentral asked to check.
 	DCVLookup func(ctx context.Context, r dcv.Record) dcv.Lookup
+	// ResubmitAfter is how old the last attempt of an order whose outcome
+	// is unknown must be before a look-up that finds nothing is believed
+	// and the order sent again (apply.Options.ResubmitAfter: 0 is
+	// apply.DefaultResubmitAfter, negative is at once).
+	ResubmitAfter time.Duration
+	// Clock times attempts and ages interrupted intents: it must be the
+	// clock that stamps the journal (nil: the wall clock).
+	Clock func() time.Time
 }
 
 // Execute applies the session's plan: it opens the journal, journals what
@@ -323,6 +407,9 @@ func (s *Session) Execute(soft, abort context.Context, opts ExecuteOptions) (rep
 	}
 	client, err := s.env.Client()
 	if err != nil {
+		return rep, err
+	}
+	if err := s.guardFirstOrders(abort, client); err != nil {
 		return rep, err
 	}
 	j, err := s.env.Backend.OpenJournal(abort)
@@ -342,13 +429,15 @@ func (s *Session) Execute(soft, abort context.Context, opts ExecuteOptions) (rep
 		return rep, fmt.Errorf("record refreshed orders: %w", err)
 	}
 	rep = apply.Run(soft, s.Plan, apply.Options{
-		API:         client,
-		Journal:     j,
-		Parallelism: opts.Parallelism,
-		Abort:       abort,
-		Logger:      s.env.Logger,
-		Progress:    opts.Progress,
-		Pending:     s.Loaded.Pending,
+		API:           client,
+		Journal:       j,
+		Parallelism:   opts.Parallelism,
+		Abort:         abort,
+		Logger:        s.env.Logger,
+		Progress:      opts.Progress,
+		Pending:       s.Loaded.Pending,
+		Now:           opts.Clock,
+		ResubmitAfter: opts.ResubmitAfter,
 	})
 	if opts.Wait > 0 && !rep.Interrupted {
 		if opts.OnWait != nil {
@@ -358,6 +447,81 @@ func (s *Session) Execute(soft, abort context.Context, opts ExecuteOptions) (rep
 			Interval: opts.WaitInterval, Progress: opts.WaitProgress, Validate: s.dcvValidator(client, opts.DCVLookup)})
 	}
 	return rep, nil
+}
+
+// ErrLiveOrders says apply ordered nothing: the state is new or lost and
+// CertCentral lists live orders of certificates it does not know.
+var ErrLiveOrders = errors.New("nothing was ordered")
+
+// guardFirstOrders refuses to order anything while the state is new or
+// lost and a certificate it does not know has a live order in CertCentral
+// (the first-order guard): blocked in the plan, or found now for the first
+// orders the plan could not check (live_order_check "unchecked": planned
+// without a listing). Ordering the others would make the state look
+// healthy, and the next run would buy the blocked ones.
+func (s *Session) guardFirstOrders(ctx context.Context, client *certcentral.Client) error {
+	var found []string
+	var unchecked []plan.Change
+	for _, ch := range s.Plan.Changes {
+		for _, c := range []*plan.Change{&ch, ch.Replacement} {
+			switch {
+			case c == nil:
+			case c.Blocked && hasReason(c, plan.ReasonLiveOrderExists):
+				found = append(found, c.Name+": "+c.Status)
+			case c.LiveOrderCheck == plan.LiveOrdersUnchecked:
+				unchecked = append(unchecked, *c)
+			}
+		}
+	}
+	if len(unchecked) > 0 {
+		products := make([]spec.Product, 0, len(unchecked))
+		var keys []string
+		for _, ch := range s.Plan.Changes {
+			for _, c := range []*plan.Change{&ch, ch.Replacement} {
+				if c != nil {
+					keys = append(keys, c.AlternativeOrderID)
+				}
+			}
+		}
+		accounted := plan.AccountedFor(s.Loaded.State, s.Loaded.Pending, keys...)
+		for _, c := range unchecked {
+			products = append(products, c.Product)
+		}
+		live, _, err := plan.ListLive(ctx, client, products)
+		if err != nil {
+			return fmt.Errorf("the state is new or was lost, so certplan looks for live orders of the certificates it does not know before their first order, and could not: %w; %w", err, ErrLiveOrders)
+		}
+		for _, c := range unchecked {
+			if m := plan.LiveMatches(c.Product, c.Request, live, accounted); len(m) > 0 {
+				found = append(found, c.Name+": "+plan.LiveOrderExists(c.Name, m))
+			}
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	return fmt.Errorf("the state is new or was lost, and CertCentral lists live orders of %d certificate(s) it does not know; import them first (or allow a second order with --allow-duplicate-order NAME):\n  %s\n%w",
+		len(found), strings.Join(found, "\n  "), ErrLiveOrders)
+}
+
+func hasReason(c *plan.Change, code plan.ReasonCode) bool {
+	for _, r := range c.Reasons {
+		if r.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+func nameSet(names []string) map[string]bool {
+	if len(names) == 0 {
+		return nil
+	}
+	out := make(map[string]bool, len(names))
+	for _, n := range names {
+		out[n] = true
+	}
+	return out
 }
 
 // RecordRefresh writes what the refresh learned (issued, revoked, new dates)

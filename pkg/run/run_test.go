@@ -100,12 +100,31 @@ func (r *rig) apply(t *testing.T) {
 	}
 }
 
+// A plan of a new state needs no client (a pull request's plan of a new
+// project runs without an API key). Issue 11, item 3 changed what it does
+// with one: it used to ask for none ("nothing to refresh"); a new state now
+// lists the live orders of its certificates' products before their first
+// order, and without a client leaves that to apply.
 func TestPrepareOnNewStateNeedsNoClient(t *testing.T) {
 	r := newRig(t, 2)
+	client := r.env.Client
+	r.env.Client = func() (*certcentral.Client, error) {
+		r.clients++
+		return nil, errors.New("DIGICERT_API_KEY is not set")
+	}
 	s := r.prepare(t, true)
+	s.Release()
+	for _, ch := range s.Plan.Changes {
+		if ch.Action != plan.ActionCreate || ch.LiveOrderCheck != plan.LiveOrdersUnchecked {
+			t.Errorf("%s: %s, live_order_check %q; want a create that apply checks against live orders", ch.Name, ch.Action, ch.LiveOrderCheck)
+		}
+	}
+	r.env.Client = client
+	r.clients = 0
+	s = r.prepare(t, true)
 	defer s.Release()
-	if r.clients != 0 {
-		t.Errorf("a plan of a new state asked for a client %d times; it has nothing to refresh", r.clients)
+	if r.clients != 1 || !s.LiveListed {
+		t.Errorf("with a client, a plan of a new state asked for it %d times and listed=%v; want one listing of live orders", r.clients, s.LiveListed)
 	}
 	if got := s.Plan.Summary.Count(plan.ActionCreate); got != 2 {
 		t.Errorf("plan creates %d, want 2", got)

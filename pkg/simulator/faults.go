@@ -57,6 +57,35 @@ func (fs *faultState) decide() verdict {
 	return v
 }
 
+// afterCommit is what happens to the response of a committed order POST.
+type afterCommit int
+
+const (
+	respond        afterCommit = iota // answer normally
+	dropResponse                      // close the connection without a response
+	gatewayTimeout                    // answer 504 from the "gateway"
+	garbled                           // answer 201 with a body cut short
+)
+
+// takeAfterCommit draws the fault for a committed order POST, counting it
+// down: a lost response first, then a gateway timeout, then a garbled body.
+func (fs *faultState) takeAfterCommit() afterCommit {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	switch {
+	case fs.f.DropAfterCommit > 0:
+		fs.f.DropAfterCommit--
+		return dropResponse
+	case fs.f.GatewayTimeoutAfterCommit > 0:
+		fs.f.GatewayTimeoutAfterCommit--
+		return gatewayTimeout
+	case fs.f.GarbledAfterCommit > 0:
+		fs.f.GarbledAfterCommit--
+		return garbled
+	}
+	return respond
+}
+
 // takeDrop reports whether this committed order's response must be dropped,
 // counting the fault down.
 func (fs *faultState) takeDrop() bool {

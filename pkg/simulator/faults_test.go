@@ -162,6 +162,9 @@ func TestFaultsJSON(t *testing.T) {
 	}{
 		{`{"latency":"250ms","server_error_rate":0.1,"burst_429":2,"drop_after_commit":1,"retry_after":true,"seed":9}`,
 			Faults{Latency: 250 * time.Millisecond, ServerErrorRate: 0.1, Burst429: 2, DropAfterCommit: 1, RetryAfter: true, Seed: 9}, false},
+		{`{"gateway_timeout_after_commit":2,"garbled_after_commit":1,"lookup_lag":"3s"}`,
+			Faults{GatewayTimeoutAfterCommit: 2, GarbledAfterCommit: 1, LookupLag: 3 * time.Second}, false},
+		{`{"lookup_lag":"-1s"}`, Faults{}, true},
 		{`{"latency":1000000}`, Faults{Latency: time.Millisecond}, false},
 		{`{}`, Faults{}, false},
 		{`{"latency":"soon"}`, Faults{}, true},
@@ -184,5 +187,48 @@ func TestFaultsJSON(t *testing.T) {
 				t.Errorf("%s: round trip %+v, %v", tc.in, back, err)
 			}
 		}
+	}
+}
+
+// The order exists, yet the client sees a gateway's 504 or a 201 it cannot
+// read: both are committed, and both count down like DropAfterCommit.
+func TestFaultAnswersAfterCommit(t *testing.T) {
+	s := newSim(t, Options{Faults: Faults{GatewayTimeoutAfterCommit: 1, GarbledAfterCommit: 1}})
+	body := edit(secureSiteBody(t), "alternative_order_id", "cpgw1")
+	r := s.do("POST", "/services/v2/order/certificate/ssl_securesite_flex", body)
+	if r.status != http.StatusGatewayTimeout || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("first committed order: %d %s %s, want a gateway's 504 page", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	body = edit(body, "alternative_order_id", "cpgarbled1")
+	r = s.do("POST", "/services/v2/order/certificate/ssl_securesite_flex", body)
+	if r.status != http.StatusCreated || json.Valid(r.body) {
+		t.Fatalf("second committed order: %d %s, want 201 with a body that is not JSON", r.status, r.body)
+	}
+	if orders := s.s.Orders(); len(orders) != 2 || orders[0].ResponseDropped || orders[1].ResponseDropped {
+		t.Fatalf("orders: %+v, want both committed", orders)
+	}
+	if f := s.s.Faults(); f.GatewayTimeoutAfterCommit != 0 || f.GarbledAfterCommit != 0 {
+		t.Errorf("faults left %+v, want both used up", f)
+	}
+	s.place("ssl_securesite_flex", edit(body, "alternative_order_id", "cpok"))
+}
+
+// LookupLag: an order is invisible to GET /order/alternate/{id} until the
+// lag has passed on the simulator clock; order info sees it at once.
+func TestFaultLookupLag(t *testing.T) {
+	s := newSim(t, Options{Faults: Faults{LookupLag: 3 * time.Second}})
+	placed := s.place("ssl_securesite_flex", edit(secureSiteBody(t), "alternative_order_id", "cplag1"))
+	lookup := func() int {
+		var alt alternateResponse
+		s.do("GET", "/services/v2/order/alternate/cplag1", nil).decode(t, &alt)
+		return len(alt.Orders)
+	}
+	if n := lookup(); n != 0 {
+		t.Fatalf("look-up right after the commit found %d orders, want none (the index lags)", n)
+	}
+	s.info(placed.ID) // order info is not delayed
+	s.clock.Add(3 * time.Second)
+	if n := lookup(); n != 1 {
+		t.Fatalf("look-up after the lag found %d orders, want 1", n)
 	}
 }

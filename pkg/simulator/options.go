@@ -86,8 +86,20 @@ type Faults struct {
 	ServerErrorRate float64       // share of requests answered 500/502/503 before doing anything
 	Burst429        int           // the next N requests get 429 request_limit_exceeded
 	DropAfterCommit int           // the next N committed order POSTs (v2 and v1) lose their response
-	RetryAfter      bool          // send a Retry-After header with 429s
-	Seed            int64         // seeds the 5xx choice, so a run is reproducible
+	// GatewayTimeoutAfterCommit: the next N committed order POSTs (v2 and
+	// v1) are answered 504 by the "gateway" although the order exists: a
+	// gateway that gave up while the backend was still committing.
+	GatewayTimeoutAfterCommit int
+	// GarbledAfterCommit: the next N committed order POSTs (v2 and v1) are
+	// answered 201 with a body that is not JSON (cut short): a success
+	// whose response cannot be read.
+	GarbledAfterCommit int
+	// LookupLag hides an order from GET /order/alternate/{id} until this
+	// long (simulator clock) after it was committed: a look-up index that
+	// lags the commit. Order info and lists see it at once.
+	LookupLag  time.Duration
+	RetryAfter bool  // send a Retry-After header with 429s
+	Seed       int64 // seeds the 5xx choice, so a run is reproducible
 }
 
 // faultsJSON is the wire form of Faults for the admin API: latency is a Go
@@ -97,57 +109,78 @@ type faultsJSON struct {
 	ServerErrorRate float64         `json:"server_error_rate,omitempty"`
 	Burst429        int             `json:"burst_429,omitempty"`
 	DropAfterCommit int             `json:"drop_after_commit,omitempty"`
+	GatewayTimeout  int             `json:"gateway_timeout_after_commit,omitempty"`
+	Garbled         int             `json:"garbled_after_commit,omitempty"`
+	LookupLag       json.RawMessage `json:"lookup_lag,omitempty"`
 	RetryAfter      bool            `json:"retry_after,omitempty"`
 	Seed            int64           `json:"seed,omitempty"`
 }
 
-// MarshalJSON renders Latency as a duration string.
+// MarshalJSON renders Latency and LookupLag as duration strings.
 func (f Faults) MarshalJSON() ([]byte, error) {
 	lat, _ := json.Marshal(f.Latency.String())
+	var lag json.RawMessage
+	if f.LookupLag != 0 {
+		lag, _ = json.Marshal(f.LookupLag.String())
+	}
 	return json.Marshal(faultsJSON{
 		Latency: lat, ServerErrorRate: f.ServerErrorRate, Burst429: f.Burst429,
-		DropAfterCommit: f.DropAfterCommit, RetryAfter: f.RetryAfter, Seed: f.Seed,
+		DropAfterCommit: f.DropAfterCommit, GatewayTimeout: f.GatewayTimeoutAfterCommit, Garbled: f.GarbledAfterCommit,
+		LookupLag: lag, RetryAfter: f.RetryAfter, Seed: f.Seed,
 	})
 }
 
-// UnmarshalJSON accepts Latency as a duration string or a number of nanoseconds.
+// UnmarshalJSON accepts Latency and LookupLag as duration strings or numbers
+// of nanoseconds.
 func (f *Faults) UnmarshalJSON(b []byte) error {
 	var w faultsJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	var lat time.Duration
-	if len(w.Latency) > 0 && string(w.Latency) != "null" {
-		var s string
-		if err := json.Unmarshal(w.Latency, &s); err == nil {
-			d, err := time.ParseDuration(s)
-			if err != nil {
-				return fmt.Errorf("latency %q: %w", s, err)
-			}
-			lat = d
-		} else {
-			var n int64
-			if err := json.Unmarshal(w.Latency, &n); err != nil {
-				return fmt.Errorf("latency: want a duration string such as \"200ms\"")
-			}
-			lat = time.Duration(n)
-		}
+	lat, err := jsonDuration("latency", w.Latency)
+	if err != nil {
+		return err
+	}
+	lag, err := jsonDuration("lookup_lag", w.LookupLag)
+	if err != nil {
+		return err
 	}
 	*f = Faults{
 		Latency: lat, ServerErrorRate: w.ServerErrorRate, Burst429: w.Burst429,
-		DropAfterCommit: w.DropAfterCommit, RetryAfter: w.RetryAfter, Seed: w.Seed,
+		DropAfterCommit: w.DropAfterCommit, GatewayTimeoutAfterCommit: w.GatewayTimeout, GarbledAfterCommit: w.Garbled,
+		LookupLag: lag, RetryAfter: w.RetryAfter, Seed: w.Seed,
 	}
 	return f.validate()
 }
 
+// jsonDuration reads a duration string ("200ms") or a number of nanoseconds.
+func jsonDuration(name string, raw json.RawMessage) (time.Duration, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return 0, fmt.Errorf("%s %q: %w", name, s, err)
+		}
+		return d, nil
+	}
+	var n int64
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return 0, fmt.Errorf("%s: want a duration string such as \"200ms\"", name)
+	}
+	return time.Duration(n), nil
+}
+
 func (f Faults) validate() error {
 	switch {
-	case f.Latency < 0:
-		return fmt.Errorf("latency must not be negative")
+	case f.Latency < 0 || f.LookupLag < 0:
+		return fmt.Errorf("latency and lookup lag must not be negative")
 	case f.ServerErrorRate < 0 || f.ServerErrorRate > 1:
 		return fmt.Errorf("server error rate %v: want a share between 0 and 1", f.ServerErrorRate)
-	case f.Burst429 < 0 || f.DropAfterCommit < 0:
-		return fmt.Errorf("burst 429 and drop-after-commit counts must not be negative")
+	case f.Burst429 < 0 || f.DropAfterCommit < 0 || f.GatewayTimeoutAfterCommit < 0 || f.GarbledAfterCommit < 0:
+		return fmt.Errorf("burst 429 and after-commit counts must not be negative")
 	}
 	return nil
 }

@@ -83,14 +83,26 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 // drop-after-commit fault, counts the order, and answers 201, or 500 when the
 // certificate could not be issued.
 func (s *Server) respondCommitted(w http.ResponseWriter, o *order, dialect api, issueErr error, contentType string, resp any) {
-	drop := s.faults.takeDrop()
-	o.ResponseDropped = drop
+	fault := s.faults.takeAfterCommit()
+	o.ResponseDropped = fault == dropResponse
 	s.changed()
 	s.mu.Unlock()
 
 	s.stats.update(func(st *Stats) { st.OrdersPlaced++ })
-	if drop {
+	switch fault {
+	case dropResponse:
 		s.dropConnection(w)
+		return
+	case gatewayTimeout:
+		// The gateway gave up while the backend committed: the order
+		// exists, the client sees a 504 page.
+		s.serverError(w, dialect, http.StatusGatewayTimeout)
+		return
+	case garbled:
+		// A success whose body cannot be read (cut short).
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"id":`))
 		return
 	}
 	if issueErr != nil {

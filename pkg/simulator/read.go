@@ -217,7 +217,11 @@ func (s *Server) alternateOrders(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	now := s.clockLocked()
 	out := []certcentral.AlternateOrder{}
+	lag := s.faults.get().LookupLag
 	for _, o := range s.st.byAlternativeID(altID) {
+		if lag > 0 && now.Before(o.CreatedAt.Add(lag)) {
+			continue // the look-up index has not caught up with the commit
+		}
 		s.settle(o, now)
 		out = append(out, certcentral.AlternateOrder{OrderID: o.ID, CertificateID: o.current().id, Status: o.Status})
 	}

@@ -27,7 +27,10 @@ import (
 //     order moves to History); plan refuses to order it again until
 //     `state set-order` or `state rm`.
 //   - failure with neither flag: the outcome is not known yet; the intent
-//     stays open and the next run resumes it.
+//     stays open and the next run resumes it. Its last_attempt, if later
+//     than the intent's, is copied onto the open intent (which the journal
+//     keeps when it is retired), so that the next run knows how old the
+//     attempt is.
 //
 // An outcome or failure resolves the open intent of its name when it is
 // about the same request: the same key, or for a reissue the same order and
@@ -71,7 +74,14 @@ func (s *State) fold(recs []Record) (bool, map[string]Record) {
 			s.applyUnknown(r, intent)
 		case r.NothingCreated:
 		default:
-			continue // outcome still unknown: the intent stays open
+			// The outcome is still unknown: the intent stays open, and
+			// remembers when its last attempt ended.
+			if ok && r.LastAttempt != nil && (intent.LastAttempt == nil || r.LastAttempt.After(*intent.LastAttempt)) {
+				at := r.LastAttempt.UTC()
+				intent.LastAttempt = &at
+				pending[r.Name] = intent
+			}
+			continue
 		}
 		if ok {
 			delete(pending, r.Name)

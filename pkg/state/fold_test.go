@@ -2,9 +2,11 @@ package state
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -510,5 +512,52 @@ func TestFoldIdempotentRandomReissues(t *testing.T) {
 				t.Fatalf("trial %d: not idempotent for\n%s\nonce:\n%s\ndiff (-once +twice):\n%s", trial, fmtRecs(recs), once, cmp.Diff(string(once), string(twice)))
 			}
 		}
+	}
+}
+
+// A failure whose outcome is unknown leaves its intent open and gives it
+// the attempt's time (last_attempt), the latest one winning; a file
+// backend keeps it on the intent when it retires the journal, so the next
+// run knows how old the attempt is (issue 11, item 1).
+func TestFoldCarriesLastAttempt(t *testing.T) {
+	unknownAt := func(minute int) Record {
+		f := failure("shop", ActionCreate, "k1", minute, false, false)
+		f.LastAttempt = ptime(at(minute))
+		return f
+	}
+	s := New()
+	_, pending := s.fold([]Record{intent("shop", ActionCreate, "k1", 0), unknownAt(2), unknownAt(5), unknownAt(3),
+		func() Record { f := unknownAt(9); f.AlternativeOrderID = "other"; return f }()})
+	in, open := pending["shop"]
+	if !open || in.LastAttempt == nil || !in.LastAttempt.Equal(at(5)) || !in.Time.Equal(at(0)) {
+		t.Fatalf("pending %+v, want the intent of minute 0 with last_attempt at minute 5", in)
+	}
+
+	b := NewFileBackend(filepath.Join(t.TempDir(), "certplan.state.json"))
+	ctx := context.Background()
+	j, err := b.OpenJournal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []Record{intent("shop", ActionCreate, "k1", 0), unknownAt(4)} {
+		if err := j.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l, err := b.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if l, err = b.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if in := l.Pending["shop"]; l.Replayed != 1 || in.LastAttempt == nil || !in.LastAttempt.Equal(at(4)) {
+		t.Fatalf("after the journal was retired: %d records, pending %+v; want the intent alone, with last_attempt at minute 4", l.Replayed, in)
 	}
 }

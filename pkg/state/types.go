@@ -211,6 +211,15 @@ type Record struct {
 	Error          string `json:"error,omitempty"`
 	NothingCreated bool   `json:"nothing_created,omitempty"`
 	Unknown        bool   `json:"unknown_outcome,omitempty"`
+
+	// LastAttempt is when a submission whose outcome is unknown last ended
+	// (a timeout, a reset, a 5xx, an unreadable 2xx). apply writes it on
+	// the failure record that leaves the intent open (neither
+	// nothing_created nor unknown_outcome); Fold carries the latest one onto
+	// the open intent, which keeps it when the journal is retired. The next
+	// run sends again only once the look-up is old enough to be believed
+	// (docs/idempotency.md).
+	LastAttempt *time.Time `json:"last_attempt,omitempty"`
 }
 
 // OrderFacts are the facts about an order as read from CertCentral.
