@@ -243,7 +243,7 @@ func (s *Server) dcvRandomValue(w http.ResponseWriter, r *http.Request) {
 	o := s.st.get(id)
 	if !ok || o == nil {
 		s.mu.Unlock()
-		writeErrors(w, apiV2, http.StatusNotFound, apiError{Code: codeNotFoundOrder, Message: "no order with id " + r.PathValue("id")})
+		writeNoOrder(w, r)
 		return
 	}
 	d := s.ensureValue(o, now)
@@ -271,14 +271,8 @@ type checkDCVResponse struct {
 // 400 invalid_dns_txt. An expired value is never found. An order that waits
 // for nothing answers 200, every name approved.
 func (s *Server) checkDCV(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r, "id")
-	s.mu.Lock()
-	now := s.clockLocked()
-	s.advance(now)
-	o := s.st.get(id)
-	if !ok || o == nil {
-		s.mu.Unlock()
-		writeErrors(w, apiV2, http.StatusNotFound, apiError{Code: codeNotFoundOrder, Message: "no order with id " + r.PathValue("id")})
+	o, now, ok := s.lockOrder(w, r)
+	if !ok {
 		return
 	}
 	if o.DCV == nil || !o.DCV.Awaiting {

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/certplan/certplan/pkg/certcentral"
 )
@@ -30,6 +31,28 @@ func pathID(r *http.Request, name string) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
+// writeNoOrder answers 404 not_found|order for the path's {id}.
+func writeNoOrder(w http.ResponseWriter, r *http.Request) {
+	writeErrors(w, apiV2, http.StatusNotFound, apiError{Code: codeNotFoundOrder, Message: "no order with id " + r.PathValue("id")})
+}
+
+// lockOrder takes the store lock, brings timed work up to the clock and
+// returns the path's order and the time; without one it answers 404,
+// unlocks and returns false. On true the caller holds s.mu.
+func (s *Server) lockOrder(w http.ResponseWriter, r *http.Request) (*order, time.Time, bool) {
+	id, ok := pathID(r, "id")
+	s.mu.Lock()
+	now := s.clockLocked()
+	s.advance(now)
+	o := s.st.get(id)
+	if !ok || o == nil {
+		s.mu.Unlock()
+		writeNoOrder(w, r)
+		return nil, now, false
+	}
+	return o, now, true
+}
+
 // orderInfo is GET /order/certificate/{id}.
 func (s *Server) orderInfo(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(r, "id")
@@ -37,7 +60,7 @@ func (s *Server) orderInfo(w http.ResponseWriter, r *http.Request) {
 	o := s.st.get(id)
 	if !ok || o == nil {
 		s.mu.Unlock()
-		writeErrors(w, apiV2, http.StatusNotFound, apiError{Code: codeNotFoundOrder, Message: "no order with id " + r.PathValue("id")})
+		writeNoOrder(w, r)
 		return
 	}
 	now := s.clockLocked()

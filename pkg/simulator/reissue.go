@@ -250,7 +250,7 @@ func validateReissue(o *order, m map[string]any) (reissueRequest, []apiError) {
 func (s *Server) reissueOrder(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(r, "id")
 	if !ok {
-		writeErrors(w, apiV2, http.StatusNotFound, apiError{Code: codeNotFoundOrder, Message: "no order with id " + r.PathValue("id")})
+		writeNoOrder(w, r)
 		return
 	}
 	body, err := decodeObject(w, r)
@@ -264,7 +264,7 @@ func (s *Server) reissueOrder(w http.ResponseWriter, r *http.Request) {
 	o := s.st.get(id)
 	if o == nil {
 		s.mu.Unlock()
-		writeErrors(w, apiV2, http.StatusNotFound, apiError{Code: codeNotFoundOrder, Message: "no order with id " + r.PathValue("id")})
+		writeNoOrder(w, r)
 		return
 	}
 	if e := reissueRefusal(o, now); e != nil {
@@ -422,14 +422,8 @@ type reissueListResponse struct {
 // the order, the primary first, pending and rejected reissues included.
 // show_archived is accepted and changes nothing (nothing is archived).
 func (s *Server) listReissues(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r, "id")
-	s.mu.Lock()
-	now := s.clockLocked()
-	s.advance(now)
-	o := s.st.get(id)
-	if !ok || o == nil {
-		s.mu.Unlock()
-		writeErrors(w, apiV2, http.StatusNotFound, apiError{Code: codeNotFoundOrder, Message: "no order with id " + r.PathValue("id")})
+	o, now, ok := s.lockOrder(w, r)
+	if !ok {
 		return
 	}
 	out := reissueListResponse{Certificates: []certcentral.ReissueCertificate{}}
@@ -496,7 +490,7 @@ func keySize(csrPEM string) int {
 func (s *Server) setAutoReissue(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(r, "id")
 	if !ok {
-		writeErrors(w, apiV2, http.StatusNotFound, apiError{Code: codeNotFoundOrder, Message: "no order with id " + r.PathValue("id")})
+		writeNoOrder(w, r)
 		return
 	}
 	m, err := decodeObject(w, r)
@@ -510,7 +504,7 @@ func (s *Server) setAutoReissue(w http.ResponseWriter, r *http.Request) {
 	o := s.st.get(id)
 	if o == nil {
 		s.mu.Unlock()
-		writeErrors(w, apiV2, http.StatusNotFound, apiError{Code: codeNotFoundOrder, Message: "no order with id " + r.PathValue("id")})
+		writeNoOrder(w, r)
 		return
 	}
 	if len(c.errs) > 0 || !set {
